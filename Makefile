@@ -1,0 +1,50 @@
+# The two commands of the README: `make demo` and `make test`. Each makes its own venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/undersigned
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install demo serve test test-sqlite test-postgres lint messages check-messages bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/undersigned demo
+
+serve: install
+	$(BIN)/undersigned serve
+
+# SQLite with the database queue, then PostgreSQL with Redis (the production pair).
+test: test-sqlite test-postgres
+
+test-sqlite: install
+	env -u DATABASE_URL -u REDIS_URL UNDERSIGNED_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest
+
+test-postgres: install
+	@if $(BIN)/python tests/services.py postgres redis; then \
+		echo "== PostgreSQL + Redis =="; \
+		DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) UNDERSIGNED_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL or Redis is not running, and CI must run the PostgreSQL pass" >&2; exit 1; \
+	else \
+		echo "SKIPPED the PostgreSQL + Redis pass: start PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 to run it"; \
+	fi
+
+lint: install
+	$(BIN)/ruff format --check undersigned tests bench
+	$(BIN)/ruff check undersigned tests bench
+	$(BIN)/mypy undersigned
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

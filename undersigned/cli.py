@@ -1,0 +1,195 @@
+"""The `undersigned` command: demo, serve, worker, recount, createorganizer, manage."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+USAGE_ERROR = 2
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
+    try:
+        import django
+
+        django.setup()
+    except ValueError as exc:  # ConfigError: a bad environment variable
+        sys.exit(f"undersigned: configuration error: {exc}")
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def _prepare_database(*, demo: bool) -> None:
+    from django.conf import settings
+
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    _manage("migrate", "--no-input", "--verbosity", "0")
+    _manage("createcachetable")
+    if demo:
+        from undersigned.statements.demo import demo_load
+
+        statement = demo_load(stream=sys.stderr)
+        print(
+            f"Demo statement: {settings.BASE_URL}/s/{statement.slug}/  (한국어: {settings.BASE_URL}/ko/s/{statement.slug}/)"
+        )
+        print(f"Emails the demo sends: {settings.BASE_URL}/outbox/")
+
+
+def _serve(host: str, port: int, workers: int, email_worker: bool) -> int:
+    """Run granian (WSGI) and the email worker as child processes until Ctrl-C or SIGTERM."""
+    server = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        "1",
+        "--backlog",
+        "2048",
+        "--no-ws",
+        "--log-level",
+        "warning",
+        "undersigned.wsgi:application",
+    ]
+    children = [subprocess.Popen(server)]
+    if email_worker:
+        children.append(subprocess.Popen([sys.executable, "-m", "undersigned.cli", "worker"]))
+    print(f"Serving on http://{host}:{port} with {workers} worker(s); Ctrl-C stops.", flush=True)
+
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    while not stopping:
+        for child in children:
+            if child.poll() is not None:
+                print(
+                    f"undersigned: {child.args[2]} exited with {child.returncode}; stopping.",
+                    file=sys.stderr,
+                )
+                code = child.returncode or 1
+                stopping = True
+        time.sleep(0.2)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="undersigned",
+        description="Joint statements for coalitions: sign-on, moderation, delivery, tracking.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def server_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+        )
+        p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+        p.add_argument(
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="server processes (default: one per core)",
+        )
+
+    demo = sub.add_parser(
+        "demo", help="create the data folder, load the demo campaign and serve it"
+    )
+    server_options(demo)
+    serve = sub.add_parser("serve", help="serve the site (granian) and send email (worker)")
+    server_options(serve)
+    serve.add_argument(
+        "--no-migrate", action="store_true", help="do not apply database migrations first"
+    )
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not start the email worker (run `undersigned worker` elsewhere)",
+    )
+    worker = sub.add_parser("worker", help="send queued email until stopped")
+    worker.add_argument("--batch", action="store_true", help="send what is queued, then exit")
+    recount = sub.add_parser("recount", help="rebuild counters from the sign-ons")
+    recount.add_argument("slug", nargs="?")
+    create = sub.add_parser("createorganizer", help="create an organizer account")
+    create.add_argument("email")
+    create.add_argument("--superuser", action="store_true")
+    create.add_argument("--password-stdin", action="store_true")
+    manage = sub.add_parser("manage", help="run any Django management command", add_help=False)
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "demo":
+        os.environ["UNDERSIGNED_DEMO"] = "1"
+        os.environ.setdefault("BASE_URL", f"http://{args.host}:{args.port}")
+    _setup()
+    from django.core.management.base import CommandError
+
+    try:
+        if args.command in {"demo", "serve"}:
+            if args.command == "demo" or not args.no_migrate:
+                _prepare_database(demo=args.command == "demo")
+            return _serve(
+                args.host,
+                args.port,
+                args.workers,
+                email_worker=not getattr(args, "no_worker", False),
+            )
+        if args.command == "worker":
+            _manage("emailworker", *(["--batch"] if args.batch else []))
+        elif args.command == "recount":
+            _manage("recount", *([args.slug] if args.slug else []))
+        elif args.command == "createorganizer":
+            _manage(
+                "createorganizer",
+                args.email,
+                *(["--superuser"] if args.superuser else []),
+                *(["--password-stdin"] if args.password_stdin else []),
+            )
+        elif args.command == "manage":
+            from django.core.management import execute_from_command_line
+
+            execute_from_command_line(["undersigned manage", *args.args])
+    except CommandError as exc:
+        print(f"undersigned: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The sign-on form: one validation path for the HTML forms, the embed and the JSON API."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from email_validator import EmailNotValidError, validate_email
+
+from undersigned.lib.text import clean_line, contains_url, has_invisible
+from undersigned.signatures.models import Category, Display, Network
+from undersigned.statements.models import Kind
+
+_PHONE = re.compile(r"^[0-9+()./ \-]{5,40}$")
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+class TextLine(forms.CharField):
+    """One line of text, stored as typed (NFC, trimmed); invisible characters refused."""
+
+    default_error_messages = {
+        "invisible": _("Remove the invisible or control characters from this field."),
+        "formula": _("This cannot start with =, +, - or @."),
+        "url": _("Leave web addresses out of this field."),
+    }
+
+    def __init__(
+        self, *, refuse_formula: bool = False, refuse_url: bool = False, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("strip", True)
+        super().__init__(**kwargs)
+        self.refuse_formula = refuse_formula
+        self.refuse_url = refuse_url
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        if text and has_invisible(text):
+            raise ValidationError(self.error_messages["invisible"], code="invisible")
+        return clean_line(text)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if self.refuse_formula and value.startswith(_FORMULA_START):
+            raise ValidationError(self.error_messages["formula"], code="formula")
+        if self.refuse_url and contains_url(value):
+            raise ValidationError(self.error_messages["url"], code="url")
+
+
+class SignatureForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Signing as"), choices=Kind.choices)
+    name = TextLine(
+        label=_("Name"), required=True, max_length=200, refuse_formula=True, refuse_url=True
+    )
+    name_alt = TextLine(
+        label=_("Name in another script"),
+        max_length=200,
+        refuse_formula=True,
+        refuse_url=True,
+        help_text=_("For example your name in Hangul, or in Latin letters."),
+    )
+    affiliation = TextLine(
+        label=_("Title or affiliation"),
+        max_length=200,
+        refuse_formula=True,
+        refuse_url=True,
+        help_text=_("For identification only."),
+    )
+    category = forms.ChoiceField(
+        label=_("Type of organization"), choices=Category.choices, required=False
+    )
+    city = TextLine(label=_("City"), max_length=100, refuse_formula=True, refuse_url=True)
+    region = TextLine(
+        label=_("State or region"), max_length=100, refuse_formula=True, refuse_url=True
+    )
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    website = forms.URLField(
+        label=_("Website"), required=False, max_length=300, assume_scheme="https"
+    )
+    networks = forms.ModelMultipleChoiceField(
+        label=_("Networks"),
+        queryset=Network.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        to_field_name="slug",
+    )
+    contact_name = TextLine(
+        label=_("Contact person"), max_length=200, refuse_formula=True, refuse_url=True
+    )
+    contact_title = TextLine(label=_("Contact person's title"), max_length=200, refuse_formula=True)
+    phone = TextLine(label=_("Phone"), max_length=40)
+    email = forms.CharField(label=_("Email"), max_length=254, strip=True)
+    display = forms.ChoiceField(label=_("Show my name"), choices=Display.choices, required=False)
+    wants_updates = forms.BooleanField(
+        label=_("Email me updates about this statement"), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "—"), *countries]
+
+    def clean_email(self) -> str:
+        raw = self.cleaned_data["email"]
+        if has_invisible(raw):
+            raise ValidationError(_("Remove the invisible or control characters from this field."))
+        try:
+            result = validate_email(raw, check_deliverability=False)
+        except EmailNotValidError:
+            raise ValidationError(
+                _("Enter a valid email address, like name@example.org."), code="invalid"
+            ) from None
+        return str(result.normalized)
+
+    def clean_phone(self) -> str:
+        phone: str = self.cleaned_data["phone"]
+        if phone and not _PHONE.match(phone):
+            raise ValidationError(
+                _("Enter a phone number with digits, spaces, +, - or parentheses.")
+            )
+        return phone
+
+    def clean_display(self) -> str:
+        return self.cleaned_data["display"] or Display.FULL
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == Kind.ORGANIZATION:
+            if not data.get("category") and "category" not in self.errors:
+                self.add_error("category", _("Choose the type of organization."))
+            if not data.get("contact_name") and "contact_name" not in self.errors:
+                self.add_error(
+                    "contact_name", _("Give the name of the person signing for the organization.")
+                )
+        else:
+            data["category"] = ""
+            data["networks"] = []
+        return data

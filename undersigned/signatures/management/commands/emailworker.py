@@ -1,0 +1,70 @@
+"""The background worker that sends email: the job queue's own worker, plus a sweep that
+queues again any email still owed (a job lost to kill -9, a Redis restart or an SMTP error)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+from undersigned.signatures.services import signature_requeue_owed_emails
+
+logger = logging.getLogger("undersigned.worker")
+
+
+def sweep(older_than: timedelta) -> int:
+    try:
+        n = signature_requeue_owed_emails(older_than=older_than)
+        if n:
+            logger.warning("queued again %d emails still owed after %s", n, older_than)
+        return n
+    finally:
+        close_old_connections()
+
+
+class Command(BaseCommand):
+    help = "Send queued email (database queue, or Redis when REDIS_URL is set)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--batch", action="store_true", help="Send what is queued, then exit.")
+        parser.add_argument(
+            "--sweep-every",
+            type=int,
+            default=300,
+            help="Seconds between sweeps for owed email (default 300).",
+        )
+
+    def handle(self, *args: Any, batch: bool, sweep_every: int, **options: Any) -> None:
+        # At start, anything owed for a minute has lost its job (the worker was down).
+        sweep(timedelta(seconds=60))
+        if not batch:
+            stop = threading.Event()
+
+            def loop() -> None:
+                while not stop.wait(sweep_every):
+                    sweep(timedelta(seconds=600))
+
+            threading.Thread(target=loop, name="email-sweep", daemon=True).start()
+        if settings.REDIS_URL:
+            call_command(
+                "rqworker",
+                "default",
+                job_class="django_tasks_rq.Job",
+                burst=batch,
+                with_scheduler=False,
+            )
+        else:
+            call_command(
+                "db_worker",
+                queue_name="default",
+                interval=0.2,
+                batch=batch,
+                reload=False,
+                startup_delay=False,
+            )

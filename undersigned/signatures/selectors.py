@@ -1,0 +1,176 @@
+"""The public read path for sign-ons. Only the fields named in PUBLIC_COLUMNS ever leave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from django.core.cache import caches
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from undersigned.lib.text import has_hangul, initials, search_key
+from undersigned.signatures.models import Category, Display, Signature, Tally
+from undersigned.statements.models import Kind, Statement
+
+# Never add email, email_key, phone, contact_*, ip_hash or note here.
+PUBLIC_COLUMNS = (
+    "id",
+    "kind",
+    "name",
+    "name_alt",
+    "affiliation",
+    "category",
+    "city",
+    "region",
+    "country",
+    "website",
+    "display",
+    "group_rank",
+    "is_sample",
+)
+
+
+class Counts(TypedDict):
+    organizations: int
+    individuals: int
+    total: int
+
+
+class PublicSignatory(TypedDict):
+    kind: str
+    name: str
+    name_alt: str
+    affiliation: str
+    category: str
+    category_label: str
+    city: str
+    region: str
+    country: str
+    website: str
+    is_sample: bool
+
+
+def statement_counts(statement: Statement) -> Counts:
+    """Counts per kind from the counters, cached in-process for a second or two."""
+    cache = caches["local"]
+    key = f"counts:{statement.pk}"
+    counts: Counts | None = cache.get(key)
+    if counts is None:
+        rows = (
+            Tally.objects.filter(statement=statement, dimension="kind")
+            .values_list("key")
+            .annotate(n=Sum("value"))
+            .values_list("key", "n")
+        )
+        by_kind = dict(rows)
+        orgs = int(by_kind.get(Kind.ORGANIZATION, 0) or 0)
+        inds = int(by_kind.get(Kind.INDIVIDUAL, 0) or 0)
+        counts = {"organizations": orgs, "individuals": inds, "total": orgs + inds}
+        cache.set(key, counts, 2)
+    return counts
+
+
+def statement_breakdown(statement: Statement, dimension: str) -> dict[str, int]:
+    rows = (
+        Tally.objects.filter(statement=statement, dimension=dimension)
+        .values_list("key")
+        .annotate(n=Sum("value"))
+        .values_list("key", "n")
+    )
+    return {key: n for key, n in rows if n}
+
+
+def round_down(n: int) -> int:
+    """137 -> 130, 1,234 -> 1,200, 25,340 -> 25,000: the step a press release would use."""
+    if n < 20:
+        return n
+    step = 10 ** max(1, len(str(n)) - 2)
+    return n // step * step
+
+
+def count_phrase(n: int, kind: str) -> str:
+    """'over 130 organizations' / '130여 개 단체' (through the catalog)."""
+    rounded = round_down(n)
+    if kind == Kind.ORGANIZATION:
+        if rounded == n:
+            return ngettext("%(n)s organization", "%(n)s organizations", n) % {"n": f"{n:,}"}
+        return ngettext("over %(n)s organization", "over %(n)s organizations", rounded) % {
+            "n": f"{rounded:,}"
+        }
+    if rounded == n:
+        return ngettext("%(n)s individual", "%(n)s individuals", n) % {"n": f"{n:,}"}
+    return ngettext("over %(n)s individual", "over %(n)s individuals", rounded) % {
+        "n": f"{rounded:,}"
+    }
+
+
+def _public(row: dict[str, Any], language: str) -> PublicSignatory:
+    """Apply the signer's display choice; choose the name in the script that fits the page."""
+    name, alt = row["name"], row["name_alt"]
+    if alt and (language == "ko") == has_hangul(alt) and (language == "ko") != has_hangul(name):
+        name, alt = alt, name
+    affiliation, city = row["affiliation"], row["city"]
+    if row["kind"] == Kind.INDIVIDUAL:
+        display = row["display"]
+        if display == Display.NAME:
+            affiliation = ""
+        elif display == Display.INITIALS:
+            name, alt, affiliation = initials(name), "", ""
+    category = row["category"] if row["kind"] == Kind.ORGANIZATION else ""
+    return {
+        "kind": row["kind"],
+        "name": name,
+        "name_alt": alt,
+        "affiliation": affiliation,
+        "category": category,
+        "category_label": str(Category(category).label) if category else "",
+        "city": city,
+        "region": row["region"],
+        "country": row["country"],
+        "website": row["website"] if row["kind"] == Kind.ORGANIZATION else "",
+        "is_sample": row["is_sample"],
+    }
+
+
+def _listed(statement: Statement, kind: str | None, q: str) -> QuerySet[Signature, dict[str, Any]]:
+    rows = Signature.objects.filter(statement=statement, listed=True)
+    if kind in Kind.values:
+        rows = rows.filter(kind=kind)
+    if q:
+        rows = rows.filter(search_key__contains=search_key(q))
+    return rows.order_by("group_rank", "sort_key", "id").values(*PUBLIC_COLUMNS)
+
+
+@dataclass
+class SignatoryPage:
+    page: Page  # type: ignore[type-arg]
+    entries: list[PublicSignatory]
+    groups: list[tuple[str, list[PublicSignatory]]]
+
+
+def public_signatories(
+    statement: Statement,
+    *,
+    kind: str | None = None,
+    q: str = "",
+    page: int = 1,
+    language: str = "en",
+    per_page: int = 100,
+) -> SignatoryPage:
+    """One page of the public list, in groups: organizations by category, then individuals.
+
+    The caller must have checked that the statement's list is public (statement.is_public).
+    """
+    paginator = Paginator(_listed(statement, kind, q.strip()[:100]), per_page)
+    current = paginator.get_page(page)
+    entries = [_public(row, language) for row in current.object_list]
+    groups: list[tuple[str, list[PublicSignatory]]] = []
+    for entry in entries:
+        label = entry["category_label"] if entry["kind"] == Kind.ORGANIZATION else _("Individuals")
+        if not groups or groups[-1][0] != label:
+            groups.append((label, []))
+        groups[-1][1].append(entry)
+    return SignatoryPage(page=current, entries=entries, groups=groups)

@@ -1,0 +1,526 @@
+"""Writes to sign-ons: create, confirm, withdraw, moderate, count, recount.
+
+Every function owns its transaction. A sign-on and the job that emails its signer are
+written in one transaction, so an acknowledged sign-on always has its email coming.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypedDict
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import caches
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from undersigned.audit.services import audit_log
+from undersigned.lib.emails import email_key
+from undersigned.lib.text import search_key, sort_key
+from undersigned.signatures.models import (
+    CATEGORY_RANK,
+    INDIVIDUAL_RANK,
+    Display,
+    EmailOwed,
+    Network,
+    Signature,
+    Source,
+    Status,
+    Tally,
+    new_nonce,
+)
+from undersigned.statements.models import Kind, Statement
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+
+class SigningClosed(Exception):
+    """The statement does not accept this sign-on now (closed, not yet open, wrong kind)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SignatureData(TypedDict, total=False):
+    """Cleaned sign-on fields, as produced by SignatureForm."""
+
+    kind: str
+    name: str
+    name_alt: str
+    affiliation: str
+    category: str
+    city: str
+    region: str
+    country: str
+    website: str
+    contact_name: str
+    contact_title: str
+    phone: str
+    email: str
+    display: str
+    wants_updates: bool
+    networks: list[Network]
+
+
+PUBLIC_FIELDS = (
+    "name",
+    "name_alt",
+    "affiliation",
+    "category",
+    "city",
+    "region",
+    "country",
+    "website",
+)
+PRIVATE_FIELDS = ("email", "contact_name", "contact_title", "phone")
+
+
+# Derived fields and counters ------------------------------------------------------------------
+def _derive(signature: Signature, statement: Statement) -> None:
+    """Recompute the fields the public list and counters read, from status and choices."""
+    signature.counted = signature.status == Status.APPROVED or (
+        signature.status == Status.CONFIRMED and not statement.is_moderated(signature.kind)
+    )
+    signature.listed = signature.counted and signature.display != Display.HIDDEN
+    if signature.kind == Kind.ORGANIZATION:
+        signature.group_rank = CATEGORY_RANK.get(signature.category, CATEGORY_RANK["other"])
+    else:
+        signature.group_rank = INDIVIDUAL_RANK
+    signature.sort_key = sort_key(signature.name)
+    signature.search_key = search_key(
+        signature.name, signature.name_alt, signature.affiliation, signature.city, signature.region
+    )
+
+
+def _tally_cells(signature: Signature, network_slugs: Iterable[str]) -> list[tuple[str, str]]:
+    cells = [("kind", signature.kind)]
+    if signature.kind == Kind.ORGANIZATION:
+        cells.append(("category", signature.category or "other"))
+        cells.extend(("network", slug) for slug in network_slugs)
+    if signature.country:
+        cells.append(("country", signature.country))
+        if signature.region:
+            cells.append(("region", f"{signature.country}-{signature.region}"[:100]))
+    return cells
+
+
+# PostgreSQL serialises updates of one row; spreading each counter over a few rows lets
+# concurrent confirmations proceed. SQLite has one writer anyway.
+_SHARDS = 1 if connection.vendor == "sqlite" else 8
+
+_UPSERT = (
+    "INSERT INTO signatures_tally (statement_id, dimension, key, shard, value) "
+    "VALUES (%s, %s, %s, %s, %s) "
+    "ON CONFLICT (statement_id, dimension, key, shard) "
+    "DO UPDATE SET value = signatures_tally.value + excluded.value"
+)
+
+
+def _tally_add(signature: Signature, delta: int) -> None:
+    slugs = (
+        list(signature.networks.values_list("slug", flat=True))
+        if signature.kind == Kind.ORGANIZATION
+        else []
+    )
+    shard = signature.pk % _SHARDS
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            _UPSERT,
+            [
+                (signature.statement_id, dim, key, shard, delta)
+                for dim, key in _tally_cells(signature, slugs)
+            ],
+        )
+    caches["local"].delete(f"counts:{signature.statement_id}")
+
+
+def _save_transition(
+    signature: Signature,
+    statement: Statement,
+    *,
+    action: str,
+    actor: Actor = None,
+    actor_label: str = "",
+    extra_fields: tuple[str, ...] = (),
+    data: dict[str, Any] | None = None,
+) -> None:
+    was_counted = signature.counted
+    before = signature._loaded_status  # type: ignore[attr-defined]
+    _derive(signature, statement)
+    signature.save(
+        update_fields=[
+            "status",
+            "counted",
+            "listed",
+            "group_rank",
+            "sort_key",
+            "search_key",
+            *extra_fields,
+        ]
+    )
+    if signature.counted != was_counted:
+        _tally_add(signature, 1 if signature.counted else -1)
+    audit_log(
+        action=action,
+        obj=signature,
+        statement_id=signature.statement_id,
+        actor=actor,
+        actor_label=actor_label,
+        data={"before": before, "after": signature.status, **(data or {})},
+    )
+
+
+def _locked(signature_id: int) -> Signature:
+    signature = (
+        Signature.objects.select_for_update().select_related("statement").get(pk=signature_id)
+    )
+    signature._loaded_status = signature.status  # type: ignore[attr-defined]
+    return signature
+
+
+# Sign ----------------------------------------------------------------------------------------
+@dataclass
+class SignResult:
+    signature: Signature
+    created: bool
+    emailed: bool = field(default=False)
+
+
+def _enqueue_email(signature_id: int) -> None:
+    from undersigned.signatures.tasks import send_signature_email
+
+    send_signature_email.enqueue(signature_id)
+
+
+def signature_create(
+    *,
+    statement: Statement,
+    data: SignatureData,
+    ip_hash: str = "",
+    source: str = Source.WEB,
+    language: str = "en",
+    referral: str = "",
+    is_sample: bool = False,
+) -> SignResult:
+    """Store a sign-on as pending and queue its confirmation email.
+
+    A repeat (same statement, kind and normalised email) changes nothing the public sees; it
+    queues an email telling the signer so (or a fresh confirmation link while still pending),
+    at most once per REPEAT_EMAIL_INTERVAL. The caller answers the same either way.
+    """
+    kind = data["kind"]
+    if not statement.is_open_for_signing():
+        raise SigningClosed(_("This statement is not open for signing."))
+    if not statement.accepts(kind):
+        raise SigningClosed(_("This statement does not accept sign-ons of this kind."))
+    version = statement.current_version
+    assert version is not None, "an open statement has a version"
+    now = timezone.now()
+    networks = data.get("networks") or []
+    signature = Signature(
+        statement=statement,
+        version=version,
+        version_hash=version.content_hash,
+        kind=kind,
+        status=Status.PENDING,
+        email_key=email_key(data["email"]),
+        language=language,
+        source=source,
+        referral=referral[:64],
+        ip_hash=ip_hash,
+        is_sample=is_sample,
+        email_owed=EmailOwed.CONFIRM,
+        display=data.get("display") or Display.FULL,
+        wants_updates=bool(data.get("wants_updates")),
+        **{f: data.get(f, "") or "" for f in (*PUBLIC_FIELDS, *PRIVATE_FIELDS)},
+    )
+    _derive(signature, statement)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                signature.save(force_insert=True)
+        except IntegrityError:
+            return _signature_repeat(
+                statement=statement, kind=kind, key=signature.email_key, fresh=signature, now=now
+            )
+        if networks:
+            signature.networks.set(networks)
+        _enqueue_email(signature.pk)
+    return SignResult(signature=signature, created=True, emailed=True)
+
+
+def _signature_repeat(
+    *, statement: Statement, kind: str, key: str, fresh: Signature, now: Any
+) -> SignResult:
+    existing = Signature.objects.select_for_update().get(
+        statement=statement, kind=kind, email_key=key
+    )
+    existing._loaded_status = existing.status  # type: ignore[attr-defined]
+    if existing.status == Status.WITHDRAWN:
+        # Signing again after withdrawing starts a new life for the sign-on: new details,
+        # confirmation required again.
+        for f in (
+            *PUBLIC_FIELDS,
+            *PRIVATE_FIELDS,
+            "display",
+            "wants_updates",
+            "language",
+            "source",
+            "referral",
+            "ip_hash",
+            "version",
+            "version_hash",
+        ):
+            setattr(existing, f, getattr(fresh, f))
+        existing.status = Status.PENDING
+        existing.created_at = now
+        existing.confirmed_at = existing.decided_at = existing.withdrawn_at = None
+        existing.email_owed = EmailOwed.CONFIRM
+        fields = (
+            *PUBLIC_FIELDS,
+            *PRIVATE_FIELDS,
+            "display",
+            "wants_updates",
+            "language",
+            "source",
+            "referral",
+            "ip_hash",
+            "version",
+            "version_hash",
+            "created_at",
+            "confirmed_at",
+            "decided_at",
+            "withdrawn_at",
+            "email_owed",
+        )
+        _save_transition(
+            existing,
+            statement,
+            action="signature.resigned",
+            actor_label="signer",
+            extra_fields=fields,
+        )
+        _enqueue_email(existing.pk)
+        return SignResult(signature=existing, created=False, emailed=True)
+
+    recently = existing.emailed_at and now - existing.emailed_at < timedelta(
+        seconds=settings.REPEAT_EMAIL_INTERVAL
+    )
+    if existing.email_owed or recently:
+        return SignResult(signature=existing, created=False, emailed=False)
+    existing.email_owed = (
+        EmailOwed.CONFIRM if existing.status == Status.PENDING else EmailOwed.REPEAT
+    )
+    existing.save(update_fields=["email_owed"])
+    _enqueue_email(existing.pk)
+    return SignResult(signature=existing, created=False, emailed=True)
+
+
+# Confirm, withdraw --------------------------------------------------------------------------
+class ConfirmOutcome(enum.Enum):
+    CONFIRMED = "confirmed"
+    ALREADY = "already"
+
+
+class StaleLink(Exception):
+    """The link belongs to an earlier life of the sign-on (it was withdrawn since)."""
+
+
+def signature_confirm(*, signature_id: int, nonce: str) -> tuple[Signature, ConfirmOutcome]:
+    """Confirm the signer's email. Idempotent: a second confirmation changes nothing."""
+    with transaction.atomic():
+        try:
+            signature = _locked(signature_id)
+        except Signature.DoesNotExist:
+            raise StaleLink from None
+        if signature.nonce != nonce or signature.status == Status.WITHDRAWN:
+            raise StaleLink
+        if signature.status != Status.PENDING:
+            return signature, ConfirmOutcome.ALREADY
+        signature.status = Status.CONFIRMED
+        signature.confirmed_at = timezone.now()
+        _save_transition(
+            signature,
+            signature.statement,
+            action="signature.confirmed",
+            actor_label="signer",
+            extra_fields=("confirmed_at",),
+        )
+    return signature, ConfirmOutcome.CONFIRMED
+
+
+def signature_withdraw(*, signature_id: int, nonce: str) -> Signature:
+    """The signer takes their name off: no longer counted or listed; earlier links stop working."""
+    with transaction.atomic():
+        try:
+            signature = _locked(signature_id)
+        except Signature.DoesNotExist:
+            raise StaleLink from None
+        if signature.nonce != nonce or signature.status == Status.WITHDRAWN:
+            raise StaleLink
+        signature.status = Status.WITHDRAWN
+        signature.withdrawn_at = timezone.now()
+        signature.nonce = new_nonce()
+        signature.email_owed = EmailOwed.NONE
+        _save_transition(
+            signature,
+            signature.statement,
+            action="signature.withdrawn",
+            actor_label="signer",
+            extra_fields=("withdrawn_at", "nonce", "email_owed"),
+        )
+    return signature
+
+
+# Moderation (the organizer console builds on these) ---------------------------------------------
+def signature_approve(*, signature_ids: Iterable[int], actor: Actor) -> int:
+    """Approve confirmed (or earlier rejected) sign-ons. Returns how many changed."""
+    changed = 0
+    with transaction.atomic():
+        for signature_id in signature_ids:
+            signature = _locked(signature_id)
+            if signature.status not in {Status.CONFIRMED, Status.REJECTED}:
+                continue
+            signature.status = Status.APPROVED
+            signature.decided_at = timezone.now()
+            _save_transition(
+                signature,
+                signature.statement,
+                action="signature.approved",
+                actor=actor,
+                extra_fields=("decided_at",),
+            )
+            changed += 1
+    return changed
+
+
+def signature_reject(*, signature_ids: Iterable[int], actor: Actor, reason: str = "") -> int:
+    changed = 0
+    with transaction.atomic():
+        for signature_id in signature_ids:
+            signature = _locked(signature_id)
+            if signature.status not in {Status.CONFIRMED, Status.APPROVED}:
+                continue
+            signature.status = Status.REJECTED
+            signature.decided_at = timezone.now()
+            signature.note = reason[:500]
+            _save_transition(
+                signature,
+                signature.statement,
+                action="signature.rejected",
+                actor=actor,
+                extra_fields=("decided_at", "note"),
+                data={"reason": reason[:500]},
+            )
+            changed += 1
+    return changed
+
+
+# Email bookkeeping ------------------------------------------------------------------------
+def signature_mark_emailed(*, signature_id: int, owed: str) -> bool:
+    """Clear what was owed once the email is out; false if something else changed it meanwhile."""
+    return bool(
+        Signature.objects.filter(pk=signature_id, email_owed=owed).update(
+            email_owed=EmailOwed.NONE, emailed_at=timezone.now()
+        )
+    )
+
+
+def signature_requeue_owed_emails(*, older_than: timedelta) -> int:
+    """Queue again the emails still owed after `older_than`: the safety net for jobs lost
+    to a crash, a Redis restart or a failed SMTP send."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        Signature.objects.exclude(email_owed="")
+        .filter(Q(emailed_at__isnull=True, created_at__lt=cutoff) | Q(emailed_at__lt=cutoff))
+        .values_list("pk", flat=True)[:10000]
+    )
+    for signature_id in ids:
+        _enqueue_email(signature_id)
+    return len(ids)
+
+
+# Recount ---------------------------------------------------------------------------------
+@dataclass
+class RecountReport:
+    statement: Statement
+    before: dict[tuple[str, str], int]
+    after: dict[tuple[str, str], int]
+
+    @property
+    def differences(self) -> dict[tuple[str, str], tuple[int, int]]:
+        keys = set(self.before) | set(self.after)
+        return {
+            k: (self.before.get(k, 0), self.after.get(k, 0))
+            for k in sorted(keys)
+            if self.before.get(k, 0) != self.after.get(k, 0)
+        }
+
+
+def _tally_totals(statement: Statement) -> dict[tuple[str, str], int]:
+    totals: dict[tuple[str, str], int] = {}
+    for dim, key, value in Tally.objects.filter(statement=statement).values_list(
+        "dimension", "key", "value"
+    ):
+        totals[(dim, key)] = totals.get((dim, key), 0) + value
+    return {k: v for k, v in totals.items() if v}
+
+
+def statement_recount(*, statement: Statement) -> RecountReport:
+    """Rebuild the statement's counters from its sign-ons, under the write lock."""
+    with transaction.atomic():
+        Statement.objects.select_for_update().filter(pk=statement.pk).first()
+        before = _tally_totals(statement)
+        counted = Signature.objects.filter(statement=statement, counted=True)
+        rows: dict[tuple[str, str], int] = {}
+        for kind, n in counted.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"):
+            rows[("kind", kind)] = n
+        orgs = counted.filter(kind=Kind.ORGANIZATION)
+        for category, n in (
+            orgs.values_list("category").annotate(n=Count("id")).values_list("category", "n")
+        ):
+            rows[("category", category or "other")] = (
+                rows.get(("category", category or "other"), 0) + n
+            )
+        for slug, n in (
+            orgs.values_list("networks__slug")
+            .annotate(n=Count("id"))
+            .values_list("networks__slug", "n")
+        ):
+            if slug:
+                rows[("network", slug)] = n
+        with_country = counted.exclude(country="")
+        for country, n in (
+            with_country.values_list("country").annotate(n=Count("id")).values_list("country", "n")
+        ):
+            rows[("country", country)] = n
+        regions = (
+            with_country.exclude(region="").values_list("country", "region").annotate(n=Count("id"))
+        )
+        for country, region, n in regions.values_list("country", "region", "n"):
+            key = f"{country}-{region}"[:100]
+            rows[("region", key)] = rows.get(("region", key), 0) + n
+        Tally.objects.filter(statement=statement).delete()
+        Tally.objects.bulk_create(
+            Tally(statement=statement, dimension=dim, key=key, shard=0, value=n)
+            for (dim, key), n in rows.items()
+        )
+        report = RecountReport(statement=statement, before=before, after=_tally_totals(statement))
+        if report.differences:
+            audit_log(
+                action="statement.recounted",
+                obj=statement,
+                statement_id=statement.pk,
+                data={
+                    "differences": {f"{d}:{k}": list(v) for (d, k), v in report.differences.items()}
+                },
+            )
+    caches["local"].delete(f"counts:{statement.pk}")
+    return report

@@ -1,0 +1,43 @@
+"""Public reads of statements: which exist for the public, in which language."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from undersigned.statements.models import Statement, StatementStatus
+
+PUBLIC_STATUSES = (StatementStatus.RELEASED, StatementStatus.CLOSED, StatementStatus.DELIVERED)
+
+
+def _release_due() -> None:
+    """Statements whose embargo (release_at) has passed become public on the next read."""
+    Statement.objects.filter(
+        status=StatementStatus.COLLECTING, release_at__isnull=False, release_at__lte=timezone.now()
+    ).update(status=StatementStatus.RELEASED)
+
+
+def public_statements() -> QuerySet[Statement]:
+    """Statements listed on the front page and in the API: released and later, never drafts
+    or statements still collecting behind their shared link."""
+    return (
+        Statement.objects.filter(status__in=PUBLIC_STATUSES)
+        .select_related("current_version")
+        .order_by("-created_at")
+    )
+
+
+def statement_by_slug(slug: str) -> Statement:
+    """A statement reachable by its link (anything but a draft), or 404."""
+    statement = Statement.objects.select_related("current_version").filter(slug=slug).first()
+    if statement is None or not statement.is_reachable:
+        raise Http404("No such statement")
+    if (
+        statement.status == StatementStatus.COLLECTING
+        and statement.release_at
+        and statement.release_at <= timezone.now()
+    ):
+        _release_due()
+        statement.refresh_from_db(fields=["status"])
+    return statement

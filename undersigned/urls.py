@@ -1,0 +1,36 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+from django.views.decorators.cache import never_cache
+from django.views.i18n import set_language
+
+from undersigned.api.api import api
+
+
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """200 when the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def ping(request: HttpRequest) -> HttpResponse:
+    """The trivial endpoint the benchmarks measure every figure against."""
+    return HttpResponse("pong", content_type="text/plain")
+
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("ping", ping, name="ping"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+urlpatterns += i18n_patterns(
+    path("", include("undersigned.statements.urls")),
+    path("", include("undersigned.signatures.urls")),
+    prefix_default_language=False,
+)
