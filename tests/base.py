@@ -12,6 +12,7 @@ import django_rq
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django.db import connection
 from django.test import TestCase, override_settings
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -143,6 +144,10 @@ class BaseTestCase(TestCase):
     def run_worker(self) -> int:
         """Run the queued email jobs with the queue's own worker code; returns how many ran."""
         if settings.REDIS_URL:
+            # The Redis queue is told on commit; a TestCase never commits, so run those now.
+            callbacks, connection.run_on_commit = connection.run_on_commit, []
+            for _sids, callback, _robust in callbacks:
+                callback()
             return run_rq_worker()
         worker = Worker(
             queue_names=["default"],

@@ -160,6 +160,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA cache_size=-32000;"
         ),
     }
+    # Tests use a file too (not Django's shared in-memory database), so they see WAL and
+    # real locking between threads, as production does.
+    _db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 elif _db["ENGINE"].startswith("django.db.backends.postgresql"):
     _db.setdefault("OPTIONS", {})
 DATABASES = {"default": _db}

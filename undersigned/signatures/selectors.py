@@ -164,7 +164,12 @@ def public_signatories(
 
     The caller must have checked that the statement's list is public (statement.is_public).
     """
-    paginator = Paginator(_listed(statement, kind, q.strip()[:100]), per_page)
+    q = q.strip()[:100]
+    paginator = Paginator(_listed(statement, kind, q), per_page)
+    if not q:
+        # The listed counters give the total without counting rows on every page view.
+        listed = statement_breakdown(statement, "listed")
+        paginator.count = sum(n for k, n in listed.items() if kind not in Kind.values or k == kind)  # type: ignore[misc]
     current = paginator.get_page(page)
     entries = [_public(row, language) for row in current.object_list]
     groups: list[tuple[str, list[PublicSignatory]]] = []

@@ -7,6 +7,7 @@ written in one transaction, so an acknowledged sign-on always has its email comi
 from __future__ import annotations
 
 import enum
+from functools import partial
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,7 +15,6 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -36,6 +36,7 @@ from undersigned.signatures.models import (
     new_nonce,
 )
 from undersigned.statements.models import Kind, Statement
+from undersigned.statements.selectors import forget_cached_pages
 
 Actor = AbstractBaseUser | AnonymousUser | None
 
@@ -123,22 +124,26 @@ _UPSERT = (
 )
 
 
-def _tally_add(signature: Signature, delta: int) -> None:
-    slugs = (
-        list(signature.networks.values_list("slug", flat=True))
-        if signature.kind == Kind.ORGANIZATION
-        else []
-    )
+def _tally_add(signature: Signature, *, counted: int, listed: int) -> None:
+    """Move the counters by the change in `counted` (every dimension) and `listed` (per kind)."""
     shard = signature.pk % _SHARDS
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            _UPSERT,
-            [
-                (signature.statement_id, dim, key, shard, delta)
-                for dim, key in _tally_cells(signature, slugs)
-            ],
+    rows = []
+    if counted:
+        slugs = (
+            list(signature.networks.values_list("slug", flat=True))
+            if signature.kind == Kind.ORGANIZATION
+            else []
         )
-    caches["local"].delete(f"counts:{signature.statement_id}")
+        rows = [
+            (signature.statement_id, dim, key, shard, counted)
+            for dim, key in _tally_cells(signature, slugs)
+        ]
+    if listed:
+        rows.append((signature.statement_id, "listed", signature.kind, shard, listed))
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(_UPSERT, rows)
+        forget_cached_pages(signature.statement)
 
 
 def _save_transition(
@@ -151,7 +156,7 @@ def _save_transition(
     extra_fields: tuple[str, ...] = (),
     data: dict[str, Any] | None = None,
 ) -> None:
-    was_counted = signature.counted
+    was_counted, was_listed = signature.counted, signature.listed
     before = signature._loaded_status  # type: ignore[attr-defined]
     _derive(signature, statement)
     signature.save(
@@ -165,8 +170,11 @@ def _save_transition(
             *extra_fields,
         ]
     )
-    if signature.counted != was_counted:
-        _tally_add(signature, 1 if signature.counted else -1)
+    _tally_add(
+        signature,
+        counted=int(signature.counted) - int(was_counted),
+        listed=int(signature.listed) - int(was_listed),
+    )
     audit_log(
         action=action,
         obj=signature,
@@ -194,9 +202,16 @@ class SignResult:
 
 
 def _enqueue_email(signature_id: int) -> None:
+    """Queue the email job. The database queue writes it in the sign-on's own transaction, so
+    both exist or neither does. Another queue (Redis) is only told after the commit, or its
+    worker could look for the sign-on before it exists; if that call fails, the sweep in the
+    email worker finds the email still owed and queues it again."""
     from undersigned.signatures.tasks import send_signature_email
 
-    send_signature_email.enqueue(signature_id)
+    if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
+        send_signature_email.enqueue(signature_id)
+    else:
+        transaction.on_commit(partial(send_signature_email.enqueue, signature_id), robust=True)
 
 
 def signature_create(
@@ -482,6 +497,9 @@ def statement_recount(*, statement: Statement) -> RecountReport:
         rows: dict[tuple[str, str], int] = {}
         for kind, n in counted.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"):
             rows[("kind", kind)] = n
+        listed = counted.filter(listed=True).values_list("kind").annotate(n=Count("id"))
+        for kind, n in listed.values_list("kind", "n"):
+            rows[("listed", kind)] = n
         orgs = counted.filter(kind=Kind.ORGANIZATION)
         for category, n in (
             orgs.values_list("category").annotate(n=Count("id")).values_list("category", "n")
@@ -522,5 +540,5 @@ def statement_recount(*, statement: Statement) -> RecountReport:
                     "differences": {f"{d}:{k}": list(v) for (d, k), v in report.differences.items()}
                 },
             )
-    caches["local"].delete(f"counts:{statement.pk}")
+    forget_cached_pages(statement)
     return report

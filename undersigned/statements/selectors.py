@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.cache import caches
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -16,6 +18,12 @@ def _release_due() -> None:
     Statement.objects.filter(
         status=StatementStatus.COLLECTING, release_at__isnull=False, release_at__lte=timezone.now()
     ).update(status=StatementStatus.RELEASED)
+
+
+def forget_cached_pages(statement: Statement) -> None:
+    """Drop this process's cached copies of the statement page and counts after a change."""
+    keys = [f"statement-page:{statement.slug}:{code}" for code, _name in settings.LANGUAGES]
+    caches["local"].delete_many([*keys, f"counts:{statement.pk}"])
 
 
 def public_statements() -> QuerySet[Statement]:

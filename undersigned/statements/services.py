@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from undersigned.audit.services import audit_log
+from undersigned.statements.selectors import forget_cached_pages
 from undersigned.statements.models import (
     Demand,
     Statement,
@@ -84,6 +85,7 @@ def statement_open(*, statement: Statement, public: bool = False, actor: Actor =
         if version.frozen_at is None:
             version.frozen_at = timezone.now()
             version.save(update_fields=["frozen_at"])
+        forget_cached_pages(statement)
         audit_log(
             action="statement.opened",
             obj=statement,

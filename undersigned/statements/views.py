@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.utils.html import escape
 from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
 
 from undersigned.signatures.forms import SignatureForm
 from undersigned.signatures.selectors import count_phrase, statement_counts
@@ -46,8 +51,12 @@ def render_statement(
     forms: dict[str, SignatureForm] | None = None,
     error: str = "",
     status: int = 200,
+    placeholders: bool = False,
 ) -> HttpResponse:
-    """The statement page; also re-rendered with a bound form when a sign-on is refused."""
+    """The statement page; also re-rendered with a bound form when a sign-on is refused.
+
+    With `placeholders`, the CSRF token and referral code are left as markers, so the page
+    can be cached and completed per request (see `detail`)."""
     language = get_language() or statement.default_language
     version = statement.current_version
     forms = forms or {}
@@ -65,10 +74,30 @@ def render_statement(
         or SignatureForm(initial={"kind": Kind.INDIVIDUAL}, prefix="ind"),
         "active_kind": next(iter(forms), ""),
         "error": error,
-        "ref": request.GET.get("ref", "")[:64],
+        "ref": _REF if placeholders else request.GET.get("ref", "")[:64],
     }
+    if placeholders:
+        context["csrf_token"] = _CSRF
     return render(request, "statements/detail.html", context, status=status)
 
 
+# Markers no statement text can contain: they are new random strings in every process.
+_CSRF = secrets.token_hex(16)
+_REF = secrets.token_hex(16)
+PAGE_TTL = 2  # seconds; the counts on the page are cached as long
+
+
+@require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return render_statement(request, statement_by_slug(slug))
+    """The statement page, rendered once per language every PAGE_TTL seconds per process:
+    a shared link going viral costs a cache lookup, not a template render, per view."""
+    cache = caches["local"]
+    key = f"statement-page:{slug}:{get_language()}"  # see forget_cached_pages
+    page = cache.get(key)
+    if page is None:
+        page = render_statement(
+            request, statement_by_slug(slug), placeholders=True
+        ).content.decode()
+        cache.set(key, page, PAGE_TTL)
+    ref = escape(request.GET.get("ref", "")[:64])
+    return HttpResponse(page.replace(_CSRF, get_token(request)).replace(_REF, ref))

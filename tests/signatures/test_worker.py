@@ -1,0 +1,63 @@
+"""The email worker as `undersigned worker` runs it: the real queue, committed data, real SMTP,
+and the sweep that recovers an email whose job was lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_rq
+import time_machine
+from django.conf import settings
+from django.core.management import call_command
+from django.test import TransactionTestCase, override_settings
+from django.utils import timezone
+
+from tests.base import CONTENT, PERSON
+from tests.smtp import SMTPServer
+from undersigned.signatures.models import EmailOwed, Signature
+from undersigned.signatures.services import signature_create
+from undersigned.statements.services import statement_create, statement_open
+
+
+class WorkerTests(TransactionTestCase):
+    def setUp(self) -> None:
+        self.smtp = SMTPServer().start()
+        self.addCleanup(self.smtp.stop)
+        overrides = override_settings(**self.smtp.settings())
+        overrides.enable()
+        self.addCleanup(overrides.disable)
+        if settings.REDIS_URL:
+            django_rq.get_queue("default").empty()
+        self.statement = statement_create(slug="worker", content=CONTENT)
+        statement_open(statement=self.statement, public=True)
+
+    def lose_queued_jobs(self) -> None:
+        """What kill -9 of a worker mid-job, or a Redis restart without persistence, does."""
+        if settings.REDIS_URL:
+            django_rq.get_queue("default").empty()
+        else:
+            from django_tasks_db.models import DBTaskResult
+
+            DBTaskResult.objects.all().delete()
+
+    def test_it_sends_queued_confirmations_and_clears_what_was_owed(self) -> None:
+        signature_create(statement=self.statement, data=dict(PERSON))  # type: ignore[arg-type]
+        call_command("emailworker", batch=True)
+        (message,) = self.smtp.messages
+        self.assertIn(PERSON["email"], message["To"])
+        signature = Signature.objects.get()
+        self.assertEqual(signature.email_owed, EmailOwed.NONE)
+        self.assertIsNotNone(signature.emailed_at)
+        # Running again sends nothing twice.
+        call_command("emailworker", batch=True)
+        self.assertEqual(len(self.smtp.messages), 1)
+
+    def test_it_recovers_an_email_whose_job_was_lost(self) -> None:
+        signature_create(statement=self.statement, data=dict(PERSON))  # type: ignore[arg-type]
+        self.lose_queued_jobs()
+        call_command("emailworker", batch=True)
+        self.assertEqual(self.smtp.messages, [], "a fresh sign-on's job may still be on its way")
+        with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+            call_command("emailworker", batch=True)
+        (message,) = self.smtp.messages
+        self.assertIn("Confirm your signature", message["Subject"])
