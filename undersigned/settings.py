@@ -274,6 +274,7 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
 # Static files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
