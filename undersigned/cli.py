@@ -68,9 +68,11 @@ def _serve(host: str, port: int, workers: int, email_worker: bool) -> int:
         "warning",
         "undersigned.wsgi:application",
     ]
-    children = [subprocess.Popen(server)]
+    children = {"server": subprocess.Popen(server)}
     if email_worker:
-        children.append(subprocess.Popen([sys.executable, "-m", "undersigned.cli", "worker"]))
+        children["email worker"] = subprocess.Popen(
+            [sys.executable, "-m", "undersigned.cli", "worker"]
+        )
     print(f"Serving on http://{host}:{port} with {workers} worker(s); Ctrl-C stops.", flush=True)
 
     stopping = False
@@ -83,20 +85,20 @@ def _serve(host: str, port: int, workers: int, email_worker: bool) -> int:
     signal.signal(signal.SIGTERM, stop)
     code = 0
     while not stopping:
-        for child in children:
+        for name, child in children.items():
             if child.poll() is not None:
                 print(
-                    f"undersigned: {child.args[2]} exited with {child.returncode}; stopping.",
+                    f"undersigned: the {name} exited ({child.returncode}); stopping.",
                     file=sys.stderr,
                 )
                 code = child.returncode or 1
                 stopping = True
         time.sleep(0.2)
-    for child in children:
+    for child in children.values():
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 10
-    for child in children:
+    for child in children.values():
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
@@ -18,7 +18,7 @@ def audit_log(
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Record a state change. Call it inside the transaction that makes the change."""
-    user = actor if actor is not None and actor.is_authenticated else None
+    user = cast(Any, actor) if actor is not None and actor.is_authenticated else None
     return AuditEntry.objects.create(
         action=action,
         actor=user,

@@ -60,7 +60,7 @@ class OutboxBackend(BaseEmailBackend):
 
     def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
         super().__init__(fail_silently=fail_silently)
-        self.path = Path(kwargs.get("file_path") or settings.EMAIL_FILE_PATH)
+        self.path = Path(str(kwargs.get("file_path") or getattr(settings, "EMAIL_FILE_PATH", "")))
 
     def send_messages(self, email_messages: Sequence[Any]) -> int:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -74,7 +74,7 @@ class OutboxBackend(BaseEmailBackend):
 
 def outbox_messages(limit: int = 50) -> list[StdEmailMessage]:
     """The newest messages in the outbox folder, newest first."""
-    folder = Path(settings.EMAIL_FILE_PATH)
+    folder = Path(getattr(settings, "EMAIL_FILE_PATH", ""))
     if not folder.is_dir():
         return []
     files = sorted(folder.glob("*.eml"), reverse=True)[:limit]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -54,7 +54,7 @@ def demo_load(*, organizations: int = 150, individuals: int = 300, stream: Any =
             records, total=len(records), label="sample signatories", stream=stream
         ):
             record = dict(record)
-            slugs = record.pop("networks", []) or []
+            slugs = cast(list[str], record.pop("networks", None) or [])
             signature = Signature(
                 statement=statement,
                 version=version,

@@ -103,10 +103,9 @@ class Statement(models.Model):
         return not (self.closes_at and now >= self.closes_at)
 
     def accepts(self, kind: str) -> bool:
-        return {
-            Kind.ORGANIZATION: self.accepts_organizations,
-            Kind.INDIVIDUAL: self.accepts_individuals,
-        }.get(kind, False)
+        if kind == Kind.ORGANIZATION:
+            return self.accepts_organizations
+        return kind == Kind.INDIVIDUAL and self.accepts_individuals
 
     def is_moderated(self, kind: str) -> bool:
         return (
@@ -174,12 +173,9 @@ class StatementVersion(models.Model):
         return language in self.content
 
     def text(self, language: str, fallback: str) -> StatementText:
-        text: StatementText = (
-            self.content.get(language)
-            or self.content.get(fallback)
-            or next(iter(self.content.values()), {})
-        )
-        return text
+        content: dict[str, StatementText] = self.content
+        empty: StatementText = {}
+        return content.get(language) or content.get(fallback) or next(iter(content.values()), empty)
 
 
 class Demand(models.Model):
@@ -187,7 +183,9 @@ class Demand(models.Model):
 
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="demands")
     number = models.PositiveSmallIntegerField()
-    addressees = models.ManyToManyField("Target", blank=True, related_name="demands")
+    addressees: models.ManyToManyField[Target, Any] = models.ManyToManyField(
+        "Target", blank=True, related_name="demands"
+    )
 
     class Meta:
         ordering = ["statement", "number"]
