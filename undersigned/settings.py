@@ -161,10 +161,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     # Tests use a file too (not Django's shared in-memory database), so they see WAL and
-    # real locking between threads, as production does.
-    _db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    # real locking between threads, as production does; one per test run, so that two runs
+    # side by side do not share it.
+    _db["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 elif _db["ENGINE"].startswith("django.db.backends.postgresql"):
     _db.setdefault("OPTIONS", {})
+    _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{os.getpid()}"}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

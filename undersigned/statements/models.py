@@ -79,6 +79,12 @@ class Statement(models.Model):
     def __str__(self) -> str:
         return self.title()
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        from undersigned.statements.selectors import forget_cached_pages
+
+        forget_cached_pages(self)
+
     # Visibility and signing rules for one row ------------------------------------------------
     @property
     def is_public(self) -> bool:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from undersigned.statements.models import Statement, StatementStatus
 
+STATEMENT_TTL = 2  # seconds
 PUBLIC_STATUSES = (StatementStatus.RELEASED, StatementStatus.CLOSED, StatementStatus.DELIVERED)
 
 
@@ -23,7 +24,7 @@ def _release_due() -> None:
 def forget_cached_pages(statement: Statement) -> None:
     """Drop this process's cached copies of the statement page and counts after a change."""
     keys = [f"statement-page:{statement.slug}:{code}" for code, _name in settings.LANGUAGES]
-    caches["local"].delete_many([*keys, f"counts:{statement.pk}"])
+    caches["local"].delete_many([*keys, f"counts:{statement.pk}", f"statement:{statement.slug}"])
 
 
 def public_statements() -> QuerySet[Statement]:
@@ -37,8 +38,16 @@ def public_statements() -> QuerySet[Statement]:
 
 
 def statement_by_slug(slug: str) -> Statement:
-    """A statement reachable by its link (anything but a draft), or 404."""
-    statement = Statement.objects.select_related("current_version").filter(slug=slug).first()
+    """A statement reachable by its link (anything but a draft), or 404.
+
+    Every sign-on and page view starts here, so the row (with its current text) is kept in
+    this process for STATEMENT_TTL seconds; changes made here drop it (forget_cached_pages)."""
+    cache = caches["local"]
+    statement: Statement | None = cache.get(f"statement:{slug}")
+    if statement is None:
+        statement = Statement.objects.select_related("current_version").filter(slug=slug).first()
+        if statement is not None:
+            cache.set(f"statement:{slug}", statement, STATEMENT_TTL)
     if statement is None or not statement.is_reachable:
         raise Http404("No such statement")
     if (
@@ -48,4 +57,5 @@ def statement_by_slug(slug: str) -> Statement:
     ):
         _release_due()
         statement.refresh_from_db(fields=["status"])
+        forget_cached_pages(statement)
     return statement
