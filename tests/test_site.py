@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
 from django.db import connection
-from django.test import override_settings
+from django.test import SimpleTestCase, override_settings
 
 from tests.base import PERSON, BaseTestCase
 from undersigned.lib.emails import OutboxBackend
@@ -32,8 +37,13 @@ class SiteTests(BaseTestCase):
         self.assertNotIn("https://", page.split("<body", 1)[0])
 
     def test_the_demo_outbox_shows_sent_email_with_a_working_link(self) -> None:
-        with tempfile.TemporaryDirectory() as folder, override_settings(
-            DEMO=True, EMAIL_BACKEND="undersigned.lib.emails.OutboxBackend", EMAIL_FILE_PATH=folder
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            override_settings(
+                DEMO=True,
+                EMAIL_BACKEND="undersigned.lib.emails.OutboxBackend",
+                EMAIL_FILE_PATH=folder,
+            ),
         ):
             self.sign(PERSON)
             self.run_worker()
@@ -45,3 +55,78 @@ class SiteTests(BaseTestCase):
     def test_the_outbox_does_not_exist_outside_the_demo(self) -> None:
         with override_settings(DEMO=False):
             self.assertEqual(self.client.get("/outbox/").status_code, 404)
+
+
+class SecurityHeaderTests(BaseTestCase):
+    def test_public_pages_send_a_strict_content_security_policy(self) -> None:
+        response = self.client.get(f"/s/{self.statement.slug}/")
+        policy = response["Content-Security-Policy"]
+        self.assertIn("default-src 'self'", policy)
+        self.assertIn("frame-ancestors 'none'", policy)
+        self.assertNotIn("unsafe-inline", policy)
+        self.assertEqual(response["X-Frame-Options"], "DENY")
+        self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+        self.assertEqual(response["Referrer-Policy"], "same-origin")
+
+
+class DeployCheckTests(SimpleTestCase):
+    def test_production_settings_pass_the_deploy_check_at_warning_level(self) -> None:
+        with tempfile.TemporaryDirectory() as data:
+            env = {
+                **{
+                    k: v
+                    for k, v in os.environ.items()
+                    if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG"}
+                },
+                "SECRET_KEY": secrets.token_urlsafe(60),
+                "BASE_URL": "https://sign.example.org",
+                "ALLOWED_HOSTS": "sign.example.org",
+                "EMAIL_URL": "smtp+tls://user:secret@mail.example.org:587",
+                "UNDERSIGNED_DATA_DIR": data,
+            }
+            result = subprocess.run(
+                [
+                    str(Path(sys.executable).with_name("undersigned")),
+                    "manage",
+                    "check",
+                    "--deploy",
+                    "--fail-level",
+                    "WARNING",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("no issues", result.stdout)
+
+    def test_a_default_install_is_warned_about_its_production_gaps(self) -> None:
+        with tempfile.TemporaryDirectory() as data:
+            env = {
+                **{
+                    k: v
+                    for k, v in os.environ.items()
+                    if k not in {"SECRET_KEY", "EMAIL_URL", "BASE_URL"}
+                },
+                "UNDERSIGNED_DATA_DIR": data,
+            }
+            result = subprocess.run(
+                [
+                    str(Path(sys.executable).with_name("undersigned")),
+                    "manage",
+                    "check",
+                    "--deploy",
+                    "--fail-level",
+                    "WARNING",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        self.assertNotEqual(result.returncode, 0)
+        for check in ("undersigned.W001", "undersigned.W002", "undersigned.W003"):
+            self.assertIn(check, result.stderr + result.stdout)
