@@ -56,6 +56,6 @@ class DemoTests(TestCase):
         korean = self.client.get("/ko/s/korea-peace-2018/")
         self.assertContains(korean, self.statement.title("ko"))
         self.assertContains(korean, 'lang="ko"')
-        listing = self.client.get("/s/korea-peace-2018/signatories/")
+        listing = self.client.get("/s/korea-peace-2018/signatories/?lang=en")
         self.assertContains(listing, "Sample")
         self.assertContains(listing, "Organizations")
