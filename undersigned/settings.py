@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "csp",
+    "django_countries",
     "django_tasks",
     "django_tasks_db",
     "undersigned.audit",
@@ -274,6 +275,8 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# The names Korean-speaking signers and the press use ("북한", "한국"), not the formal ones.
+COUNTRIES_OVERRIDE = {"KP": _("North Korea"), "KR": _("South Korea")}
 LANGUAGE_COOKIE_NAME = "undersigned_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
