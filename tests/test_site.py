@@ -69,64 +69,44 @@ class SecurityHeaderTests(BaseTestCase):
         self.assertEqual(response["Referrer-Policy"], "same-origin")
 
 
+def deploy_check(**environment: str) -> subprocess.CompletedProcess[str]:
+    """`undersigned manage check --deploy --fail-level WARNING` in a fresh data folder."""
+    with tempfile.TemporaryDirectory() as data:
+        keep = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG", *environment}
+        }
+        return subprocess.run(
+            [
+                str(Path(sys.executable).with_name("undersigned")),
+                "manage",
+                "check",
+                "--deploy",
+                "--fail-level",
+                "WARNING",
+            ],
+            env={**keep, "UNDERSIGNED_DATA_DIR": data, **environment},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+
 class DeployCheckTests(SimpleTestCase):
     def test_production_settings_pass_the_deploy_check_at_warning_level(self) -> None:
-        with tempfile.TemporaryDirectory() as data:
-            env = {
-                **{
-                    k: v
-                    for k, v in os.environ.items()
-                    if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG"}
-                },
-                "SECRET_KEY": secrets.token_urlsafe(60),
-                "BASE_URL": "https://sign.example.org",
-                "ALLOWED_HOSTS": "sign.example.org",
-                "EMAIL_URL": "smtp+tls://user:secret@mail.example.org:587",
-                "UNDERSIGNED_DATA_DIR": data,
-            }
-            result = subprocess.run(
-                [
-                    str(Path(sys.executable).with_name("undersigned")),
-                    "manage",
-                    "check",
-                    "--deploy",
-                    "--fail-level",
-                    "WARNING",
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
+        result = deploy_check(
+            SECRET_KEY=secrets.token_urlsafe(60),
+            BASE_URL="https://sign.example.org",
+            ALLOWED_HOSTS="sign.example.org",
+            EMAIL_URL="smtp+tls://user:secret@mail.example.org:587",
+        )
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         self.assertIn("no issues", result.stdout)
 
     def test_a_default_install_is_warned_about_its_production_gaps(self) -> None:
-        with tempfile.TemporaryDirectory() as data:
-            env = {
-                **{
-                    k: v
-                    for k, v in os.environ.items()
-                    if k not in {"SECRET_KEY", "EMAIL_URL", "BASE_URL"}
-                },
-                "UNDERSIGNED_DATA_DIR": data,
-            }
-            result = subprocess.run(
-                [
-                    str(Path(sys.executable).with_name("undersigned")),
-                    "manage",
-                    "check",
-                    "--deploy",
-                    "--fail-level",
-                    "WARNING",
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
+        result = deploy_check(SECRET_KEY="", EMAIL_URL="", BASE_URL="")
         self.assertNotEqual(result.returncode, 0)
         for check in ("undersigned.W001", "undersigned.W002", "undersigned.W003"):
             self.assertIn(check, result.stderr + result.stdout)
