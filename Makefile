@@ -38,6 +38,13 @@ test-postgres: install
 		echo "SKIPPED the PostgreSQL + Redis pass: start PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 to run it"; \
 	fi
 
+# Update the catalogs from the code and templates, then check them as CI does.
+messages: install
+	cd undersigned && ../$(BIN)/django-admin makemessages --all --settings=undersigned.settings --ignore='tests/*'
+
+check-messages:
+	for po in undersigned/locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "$${po%.po}.mo" "$$po" || exit 1; done
+
 lint: install
 	$(BIN)/ruff format --check undersigned tests bench
 	$(BIN)/ruff check undersigned tests bench

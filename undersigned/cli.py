@@ -19,6 +19,9 @@ def _setup() -> None:
         import django
 
         django.setup()
+        from django.conf import settings
+
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     except ValueError as exc:  # ConfigError: a bad environment variable
         sys.exit(f"undersigned: configuration error: {exc}")
 
@@ -147,18 +150,26 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("email")
     create.add_argument("--superuser", action="store_true")
     create.add_argument("--password-stdin", action="store_true")
-    manage = sub.add_parser("manage", help="run any Django management command", add_help=False)
-    manage.add_argument("args", nargs=argparse.REMAINDER)
+    sub.add_parser("manage", help="run any Django management command (`undersigned manage help`)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["manage"]:
+        # Everything after `manage` is Django's, `--help` included.
+        _setup()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["undersigned manage", *argv[1:]])
+        return 0
     args = _parser().parse_args(argv)
     if args.command == "demo":
         os.environ["UNDERSIGNED_DEMO"] = "1"
         os.environ.setdefault("BASE_URL", f"http://{args.host}:{args.port}")
     _setup()
     from django.core.management.base import CommandError
+    from django.db import DatabaseError
 
     try:
         if args.command in {"demo", "serve"}:
@@ -181,12 +192,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 *(["--superuser"] if args.superuser else []),
                 *(["--password-stdin"] if args.password_stdin else []),
             )
-        elif args.command == "manage":
-            from django.core.management import execute_from_command_line
-
-            execute_from_command_line(["undersigned manage", *args.args])
     except CommandError as exc:
         print(f"undersigned: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(
+            f"undersigned: database error: {first_line} "
+            "(is the database running, and migrated with `undersigned manage migrate`?)",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130

@@ -321,6 +321,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, now
 
 LOGGING = {
     "version": 1,

@@ -48,3 +48,14 @@ class LanguageChoiceTests(BaseTestCase):
             f"/api/v1/statements/{self.statement.slug}", HTTP_ACCEPT_LANGUAGE="ko"
         )
         self.assertEqual(response.status_code, 200)
+
+    def test_the_api_answers_in_the_language_asked_for(self) -> None:
+        url = f"/api/v1/statements/{self.statement.slug}/signatures"
+        korean = self.client.post(
+            url, "{}", content_type="application/json", HTTP_ACCEPT_LANGUAGE="ko"
+        )
+        english = self.client.post(url, "{}", content_type="application/json")
+        self.assertEqual(korean.status_code, 400)
+        self.assertEqual(korean["Content-Language"], "ko")
+        self.assertNotEqual(korean.json(), english.json())
+        self.assertEqual(english["Content-Language"], "en")

@@ -8,11 +8,14 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import translation
 from django.utils.translation import get_language_from_path, get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 # Paths that are not pages for people, or that are not translated.
 _SKIP = ("/api/", "/osdi/", "/admin/", "/static/", "/healthz", "/ping", "/i18n/")
+# Machine-facing paths have no language prefix; they answer in the Accept-Language asked for.
+_NEGOTIATED = ("/api/", "/osdi/")
 
 
 def _preferred(request: HttpRequest) -> str | None:
@@ -22,6 +25,10 @@ def _preferred(request: HttpRequest) -> str | None:
             return get_supported_language_variant(cookie)
         except LookupError:
             pass
+    return _from_header(request)
+
+
+def _from_header(request: HttpRequest) -> str | None:
     for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
         if code == "*":
             break
@@ -38,6 +45,13 @@ class LanguagePreferenceMiddleware:
         self.languages = {code for code, _name in settings.LANGUAGES}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(_NEGOTIATED):
+            language = _from_header(request) or settings.LANGUAGE_CODE
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+            response = self.get_response(request)
+            response.headers["Content-Language"] = language
+            return response
         if request.method not in {"GET", "HEAD"} or request.path_info.startswith(_SKIP):
             return self.get_response(request)
         in_path = get_language_from_path(request.path_info)

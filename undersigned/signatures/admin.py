@@ -1,5 +1,6 @@
-"""Until the organizer console exists, moderators approve organizations here. Actions go
-through the services, so counts and the audit log follow."""
+"""Until the organizer console exists, moderators approve organizations here. Every change
+goes through the services, so counts and the audit log follow; the admin cannot edit or
+delete a sign-on behind their back."""
 
 from __future__ import annotations
 
@@ -33,29 +34,15 @@ class SignatureAdmin(admin.ModelAdmin):
     ]
     list_filter = ["statement", "kind", "status", "category", "is_sample"]
     search_fields = ["name", "name_alt", "email", "city"]
-    readonly_fields = [
-        "statement",
-        "version",
-        "version_hash",
-        "status",
-        "email_key",
-        "ip_hash",
-        "counted",
-        "listed",
-        "group_rank",
-        "sort_key",
-        "search_key",
-        "email_owed",
-        "emailed_at",
-        "nonce",
-        "created_at",
-        "confirmed_at",
-        "decided_at",
-        "withdrawn_at",
-    ]
     actions = ["approve", "reject"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Signature | None = None) -> list[str]:
+        return [f.name for f in Signature._meta.fields] + ["networks"]
+
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Signature | None = None) -> bool:
         return False
 
     @admin.action(description=_("Approve selected sign-ons"))
