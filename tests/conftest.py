@@ -30,6 +30,8 @@ def need_service(name: str, host: str, port: int) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     settings.TESTING = True
+    # Real hashing costs ~0.3 s a user; tests create several per class and test no hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def pytest_report_header(config: pytest.Config) -> str:

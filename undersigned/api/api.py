@@ -4,14 +4,16 @@ same form and service as the HTML page."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query
+from ninja import NinjaAPI, Query, Status
 from ninja.errors import ValidationError as NinjaValidationError
 
 from undersigned.api.schemas import (
@@ -22,8 +24,9 @@ from undersigned.api.schemas import (
     SignatoryPageOut,
     StatementOut,
 )
+from undersigned.api.tracker import router as tracker_router
 from undersigned.lib.http import client_ip, ip_hash
-from undersigned.signatures.forms import SignatureForm
+from undersigned.signatures.forms import SignatureForm, clean_referral, is_text
 from undersigned.signatures.models import Source
 from undersigned.signatures.selectors import public_signatories, statement_counts
 from undersigned.signatures.services import SigningClosed, signature_create
@@ -40,8 +43,37 @@ api = NinjaAPI(
 )
 
 
-def _errors(status: int, errors: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
-    return status, {"errors": errors}
+# A slug as the URL patterns of the pages accept it; anything else cannot name a statement
+# (and must not reach the database: PostgreSQL refuses NUL characters with an exception).
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
+
+# The sign-on body: text fields, then the ones with their own JSON type.
+TEXT_FIELDS = (
+    "kind",
+    "name",
+    "name_alt",
+    "affiliation",
+    "category",
+    "city",
+    "region",
+    "country",
+    "website",
+    "contact_name",
+    "contact_title",
+    "phone",
+    "email",
+    "display",
+)
+
+
+def _errors(status: int, errors: dict[str, list[str]]) -> Status[dict[str, Any]]:
+    return Status(status, {"errors": errors})
+
+
+def _statement(slug: str) -> Statement:
+    if not _SLUG.fullmatch(slug):
+        raise Http404
+    return statement_by_slug(slug)
 
 
 @api.exception_handler(Http404)
@@ -58,6 +90,13 @@ def invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
             str(error.get("msg", _("Invalid value.")))
         )
     return api.create_response(request, {"errors": errors}, status=400)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(
+        request, {"errors": {"__all__": [_("The request body is too large.")]}}, status=413
+    )
 
 
 def statement_out(statement: Statement) -> dict[str, Any]:
@@ -118,11 +157,11 @@ def list_statements(request: HttpRequest) -> list[dict[str, Any]]:
 @api.get("/statements/{slug}", response={200: StatementOut, 404: ErrorsOut}, tags=["statements"])
 def get_statement(request: HttpRequest, slug: str) -> dict[str, Any]:
     """One statement by its address. Counts are null until the statement is released."""
-    return statement_out(statement_by_slug(slug))
+    return statement_out(_statement(slug))
 
 
 def _public_statement(slug: str) -> Statement:
-    statement = statement_by_slug(slug)
+    statement = _statement(slug)
     if not statement.is_public:
         raise Http404
     return statement
@@ -156,17 +195,28 @@ def get_signatories(
         language=translation.get_language() or "en",
         per_page=settings.SIGNATORIES_PAGE_SIZE,
     )
+    paginator = result.page.paginator
+    # Past the last page the list is empty, rather than the last page again: a script that
+    # reads pages until it gets no results must stop.
+    entries = result.entries if page <= paginator.num_pages else []
     return {
-        "count": result.page.paginator.count,
-        "page": result.page.number,
-        "pages": result.page.paginator.num_pages,
-        "results": [{k: v for k, v in e.items() if k != "category_label"} for e in result.entries],
+        "count": paginator.count,
+        "page": page,
+        "pages": paginator.num_pages,
+        "results": [{k: v for k, v in e.items() if k != "category_label"} for e in entries],
     }
 
 
 @api.post(
     "/statements/{slug}/signatures",
-    response={202: PendingOut, 400: ErrorsOut, 404: ErrorsOut, 409: ErrorsOut, 415: ErrorsOut},
+    response={
+        202: PendingOut,
+        400: ErrorsOut,
+        404: ErrorsOut,
+        409: ErrorsOut,
+        413: ErrorsOut,
+        415: ErrorsOut,
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -178,42 +228,76 @@ def get_signatories(
 def post_signature(request: HttpRequest, slug: str) -> Any:
     """Sign. Answers 202 `pending_confirmation` whether the address is new or has signed before;
     the signer confirms through the emailed link."""
-    statement = statement_by_slug(slug)
+    statement = _statement(slug)
     if request.content_type != "application/json":
         return _errors(
             415, {"__all__": [_("Send the sign-on as JSON (Content-Type: application/json).")]}
         )
+    if not statement.is_open_for_signing():
+        return _errors(409, {"__all__": [_("This statement is not open for signing.")]})
     try:
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _errors(400, {"__all__": [_("The request body is not valid JSON.")]})
     if not isinstance(body, dict):
         return _errors(400, {"__all__": [_("The request body must be a JSON object.")]})
-    language = body.get("language")
-    if language not in dict(settings.LANGUAGES):
-        language = translation.get_language() or statement.default_language
+    language = _language(body.get("language"), statement)
+    if language is None:
+        codes = ", ".join(code for code, _name in settings.LANGUAGES)
+        return _errors(400, {"language": [_("Choose one of: %(codes)s.") % {"codes": codes}]})
     with translation.override(language):
         return _sign(request, statement, body, language)
 
 
-def _sign(request: HttpRequest, statement: Statement, body: dict[str, Any], language: str) -> Any:
+def _language(value: Any, statement: Statement) -> str | None:
+    """The signer's language (emails go out in it): a supported code, "ko-KR" read as "ko"."""
+    if value is None:
+        return translation.get_language() or statement.default_language
+    if not isinstance(value, str):
+        return None
+    try:
+        return translation.get_supported_language_variant(value, strict=False)
+    except LookupError:
+        return None
+
+
+def _form_data(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The JSON body as form data. Each field must have its JSON type: a number is not a name,
+    nor "yes" a boolean. null stands for a field left out; unknown fields are ignored.
+    A field refused here does not reach the form."""
     data: dict[str, Any] = {}
-    for key, value in body.items():
-        if key in ("language", "ref"):
-            continue
-        field = "wants_updates" if key == "updates" else key
-        if isinstance(value, bool) and field == "wants_updates":
-            data[field] = "on" if value else ""
-        elif field == "networks" and isinstance(value, list):
-            data[field] = [str(v) for v in value]
-        elif isinstance(value, str | int | float) and not isinstance(value, bool):
-            data[field] = str(value)
-        else:
-            return _errors(400, {key: [_("Send this field as a string.")]})
-    form = SignatureForm(_QueryDict(data))
-    if not form.is_valid():
-        return _errors(400, {k: [str(m) for m in v] for k, v in form.errors.items()})
-    ref = body.get("ref")
+    errors: dict[str, list[str]] = {}
+    for key in (*TEXT_FIELDS, "ref"):
+        value = body.get(key)
+        if isinstance(value, str):
+            data[key] = value
+        elif value is not None:
+            errors[key] = [_("Send this field as a string.")]
+    updates = body.get("updates")
+    if isinstance(updates, bool):
+        data["wants_updates"] = "on" if updates else ""
+    elif updates is not None:
+        errors["updates"] = [_("Send true or false.")]
+    networks = body.get("networks")
+    if isinstance(networks, list) and all(isinstance(n, str) for n in networks):
+        data["networks"] = networks
+    elif networks is not None:
+        errors["networks"] = [_("Send a list of network codes.")]
+    # Text that is not Unicode (JSON's lone surrogate escapes) cannot reach the database.
+    for key, value in list(data.items()):
+        if not all(is_text(t) for t in (value if isinstance(value, list) else [value])):
+            errors[key] = [_("Remove the invisible or control characters from this field.")]
+            del data[key]
+    return data, errors
+
+
+def _sign(request: HttpRequest, statement: Statement, body: dict[str, Any], language: str) -> Any:
+    data, errors = _form_data(body)
+    form = SignatureForm(_QueryDict(data), statement=statement)
+    if not form.is_valid() or errors:
+        for name, messages in form.errors.items():
+            errors.setdefault(name, [str(m) for m in messages])
+        return _errors(400, errors)
     try:
         signature_create(
             statement=statement,
@@ -221,11 +305,11 @@ def _sign(request: HttpRequest, statement: Statement, body: dict[str, Any], lang
             ip_hash=ip_hash(client_ip(request)),
             source=Source.API,
             language=language,
-            referral=ref if isinstance(ref, str) else "",
+            referral=clean_referral(data.get("ref", "")),
         )
     except SigningClosed as exc:
         return _errors(409, {"__all__": [exc.message]})
-    return 202, {"status": "pending_confirmation"}
+    return Status(202, {"status": "pending_confirmation"})
 
 
 class _QueryDict(dict):  # type: ignore[type-arg]
@@ -236,3 +320,6 @@ class _QueryDict(dict):  # type: ignore[type-arg]
         if value is None:
             return []
         return value if isinstance(value, list) else [value]
+
+
+api.add_router("/", tracker_router)

@@ -6,9 +6,11 @@ import re
 import unicodedata
 
 # Control characters (C0/C1 except tab and newline), bidirectional overrides and isolates,
-# zero-width characters and the BOM: invisible, and used to disguise names.
+# zero-width characters, the BOM and the Hangul fillers (blank "names"): invisible, and used
+# to disguise names.
 _INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+    "\u115f\u1160\u3164\uffa0\u00ad\u034f\u180e\u2800\U000e0000-\U000e007f]"
 )
 _SPACES = re.compile(r"\s+")
 _URL = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)

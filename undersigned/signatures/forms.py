@@ -13,10 +13,20 @@ from email_validator import EmailNotValidError, validate_email
 
 from undersigned.lib.text import clean_line, contains_url, has_invisible
 from undersigned.signatures.models import Category, Display, Network
-from undersigned.statements.models import Kind
+from undersigned.statements.models import Kind, Statement
 
 _PHONE = re.compile(r"^[0-9+()./ \-]{5,40}$")
 _FORMULA_START = ("=", "+", "-", "@")
+
+
+def is_text(value: str) -> bool:
+    """False for a string that is not Unicode text: lone surrogates, which JSON's \\ud800
+    escapes can produce, cannot be encoded, stored or shown."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class TextLine(forms.CharField):
@@ -39,9 +49,9 @@ class TextLine(forms.CharField):
 
     def to_python(self, value: Any) -> str:
         text = super().to_python(value)
-        if text and has_invisible(text):
+        if text and (not is_text(text) or has_invisible(text)):
             raise ValidationError(self.error_messages["invisible"], code="invisible")
-        return clean_line(text)
+        return clean_line(text or "")
 
     def validate(self, value: Any) -> None:
         super().validate(value)
@@ -99,13 +109,24 @@ class SignatureForm(forms.Form):
         label=_("Email me updates about this statement"), required=False
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, statement: Statement | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "—"), *countries]
+        self.statement = statement
+        country = self.fields["country"]
+        assert isinstance(country, forms.ChoiceField)
+        country.choices = [("", "—"), *countries]
+
+    def clean_kind(self) -> str:
+        kind: str = self.cleaned_data["kind"]
+        if self.statement is not None and not self.statement.accepts(kind):
+            raise ValidationError(
+                _("This statement does not accept sign-ons of this kind."), code="kind"
+            )
+        return kind
 
     def clean_email(self) -> str:
         raw = self.cleaned_data["email"]
-        if has_invisible(raw):
+        if not is_text(raw) or has_invisible(raw):
             raise ValidationError(_("Remove the invisible or control characters from this field."))
         try:
             result = validate_email(raw, check_deliverability=False)
@@ -135,7 +156,16 @@ class SignatureForm(forms.Form):
                 self.add_error(
                     "contact_name", _("Give the name of the person signing for the organization.")
                 )
+            # The display choice is an individual's; an organization is listed as it signed.
+            data["display"] = Display.FULL
         else:
-            data["category"] = ""
+            # Fields an individual is not asked for are not kept (privacy by default).
+            for name in ("category", "website", "contact_name", "contact_title", "phone"):
+                data[name] = ""
             data["networks"] = []
         return data
+
+
+def clean_referral(value: str) -> str:
+    """A referral code from a shared link: one clean line, at most 64 characters."""
+    return clean_line(value)[:64]

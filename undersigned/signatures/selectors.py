@@ -11,7 +11,7 @@ from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from undersigned.lib.text import has_hangul, initials, search_key
+from undersigned.lib.text import clean_line, has_hangul, initials, search_key
 from undersigned.signatures.models import Category, Display, Signature, Tally
 from undersigned.statements.models import Kind, Statement
 
@@ -164,7 +164,7 @@ def public_signatories(
 
     The caller must have checked that the statement's list is public (statement.is_public).
     """
-    q = q.strip()[:100]
+    q = clean_line(q)[:100]
     paginator = Paginator(_listed(statement, kind, q), per_page)
     if not q:
         # The listed counters give the total without counting rows on every page view.

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from undersigned.lib.emails import outbox_messages
 from undersigned.lib.http import client_ip, ip_hash
 from undersigned.lib.tokens import ExpiredToken, InvalidToken, read_token
-from undersigned.signatures.forms import SignatureForm
+from undersigned.signatures.forms import SignatureForm, clean_referral
 from undersigned.signatures.models import Signature, Source
 from undersigned.signatures.selectors import public_signatories
 from undersigned.signatures.services import (
@@ -43,7 +43,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             ip_hash=ip_hash(client_ip(request)),
             source=Source.WEB,
             language=get_language() or statement.default_language,
-            referral=request.POST.get("ref", ""),
+            referral=clean_referral(request.POST.get("ref", "")),
         )
     except SigningClosed as exc:
         return render_statement(
