@@ -42,8 +42,9 @@ def _prepare_database(*, demo: bool) -> None:
         from undersigned.statements.demo import demo_load
 
         statement = demo_load(stream=sys.stderr)
+        base = settings.BASE_URL
         print(
-            f"Demo statement: {settings.BASE_URL}/s/{statement.slug}/  (한국어: {settings.BASE_URL}/ko/s/{statement.slug}/)"
+            f"Demo statement: {base}/s/{statement.slug}/  (한국어: {base}/ko/s/{statement.slug}/)"
         )
         print(f"Emails the demo sends: {settings.BASE_URL}/outbox/")
 

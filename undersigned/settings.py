@@ -141,7 +141,7 @@ TEMPLATES = [
     }
 ]
 
-# Databases ---------------------------------------------------------------------------------
+# Databases ----------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'undersigned.sqlite3'}"
 try:
     _db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
@@ -175,7 +175,7 @@ elif _db["ENGINE"].startswith("django.db.backends.postgresql"):
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache, queue --------------------------------------------------------------------------------
+# Cache, queue -------------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
@@ -209,7 +209,7 @@ else:
         }
     }
 
-# Email -------------------------------------------------------------------------------------------
+# Email --------------------------------------------------------------------------------------------
 EMAIL_URL = env_str("EMAIL_URL") or f"outbox://{DATA_DIR / 'outbox'}"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"undersigned <noreply@{_base.hostname}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -242,13 +242,14 @@ def _email_settings(url: str) -> dict[str, object]:
     if parts.scheme == "console":
         return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
     raise ConfigError(
-        f"EMAIL_URL must start with smtp://, smtp+tls://, smtp+ssl://, outbox:// or console://, not {url!r}"
+        "EMAIL_URL must start with smtp://, smtp+tls://, smtp+ssl://, outbox:// or console://, "
+        f"not {url!r}"
     )
 
 
 globals().update(_email_settings(EMAIL_URL))
 
-# Sign-on behaviour ---------------------------------------------------------------------------------
+# Sign-on behaviour --------------------------------------------------------------------------------
 # How long a confirmation link works, and how long a withdraw link in any email works.
 CONFIRM_TOKEN_MAX_AGE = 14 * 24 * 3600
 WITHDRAW_TOKEN_MAX_AGE = 3 * 365 * 24 * 3600
@@ -257,7 +258,7 @@ WITHDRAW_TOKEN_MAX_AGE = 3 * 365 * 24 * 3600
 REPEAT_EMAIL_INTERVAL = 15 * 60
 SIGNATORIES_PAGE_SIZE = 100
 
-# Auth --------------------------------------------------------------------------------------
+# Auth ---------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -269,7 +270,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 
-# Languages ------------------------------------------------------------------------------------
+# Languages ----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
@@ -281,7 +282,7 @@ COUNTRIES_OVERRIDE = {"KP": _("North Korea"), "KR": _("South Korea")}
 LANGUAGE_COOKIE_NAME = "undersigned_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
-# Static files ---------------------------------------------------------------------------------
+# Static files -------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
@@ -293,7 +294,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True  # serve straight from the package; no collectstatic step needed
 
-# Security -------------------------------------------------------------------------------------
+# Security -----------------------------------------------------------------------------------------
 SECURE_HTTPS = _base.scheme == "https"
 SESSION_COOKIE_SECURE = SECURE_HTTPS
 CSRF_COOKIE_SECURE = SECURE_HTTPS

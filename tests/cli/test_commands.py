@@ -118,9 +118,8 @@ class CommandTests(TestCase):
                         break
                 except OSError:
                     if time.monotonic() > deadline or process.poll() is not None:
-                        self.fail(
-                            f"server did not start: {process.stderr.read() if process.stderr else ''}"
-                        )
+                        errors = process.stderr.read() if process.stderr else ""
+                        self.fail(f"server did not start: {errors}")
                     time.sleep(0.3)
             process.send_signal(signal.SIGINT)
             self.assertEqual(process.wait(timeout=20), 0)

@@ -35,7 +35,7 @@ def run_at_once(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[Bas
             result = work(i)
             with lock:
                 results.append(result)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted on
+        except BaseException as exc:
             with lock:
                 errors.append(exc)
         finally:

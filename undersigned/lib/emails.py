@@ -23,7 +23,7 @@ _DOMAIN_ALIASES = {"googlemail.com": "gmail.com"}
 
 
 def email_key(address: str) -> str:
-    """The form of an address used to find repeat sign-ons: 'J.Park+x@GMail.com' -> 'jpark@gmail.com'.
+    """The form of an address used to find repeat sign-ons: J.Park+x@GMail.com -> jpark@gmail.com.
 
     Case is folded everywhere (practically no provider is case-sensitive); +tags are dropped;
     dots are dropped only where the provider is known to ignore them.

@@ -49,9 +49,9 @@ class LanguagePreferenceMiddleware:
             language = _from_header(request) or settings.LANGUAGE_CODE
             translation.activate(language)
             request.LANGUAGE_CODE = language
-            response = self.get_response(request)
-            response.headers["Content-Language"] = language
-            return response
+            answer = self.get_response(request)
+            answer.headers["Content-Language"] = language
+            return answer
         if request.method not in {"GET", "HEAD"} or request.path_info.startswith(_SKIP):
             return self.get_response(request)
         in_path = get_language_from_path(request.path_info)

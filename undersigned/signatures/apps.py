@@ -32,7 +32,8 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     if settings.EMAIL_BACKEND == "undersigned.lib.emails.OutboxBackend" and not demo:
         errors.append(
             checks.Warning(
-                "EMAIL_URL is not set: confirmation emails go to the outbox folder, not to signers.",
+                "EMAIL_URL is not set: confirmation emails go to the outbox folder, "
+                "not to signers.",
                 hint="Set EMAIL_URL=smtp+tls://user:password@mail.example.org:587",
                 id="undersigned.W002",
             )
@@ -49,7 +50,8 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     if settings.REDIS_URL and engine.endswith("sqlite3"):
         errors.append(
             checks.Info(
-                "REDIS_URL is set with SQLite: fine on one machine; several app servers need PostgreSQL.",
+                "REDIS_URL is set with SQLite: fine on one machine; "
+                "several app servers need PostgreSQL.",
                 id="undersigned.I001",
             )
         )

@@ -7,10 +7,10 @@ written in one transaction, so an acknowledged sign-on always has its email comi
 from __future__ import annotations
 
 import enum
-from functools import partial
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any, TypedDict
 
 from django.conf import settings

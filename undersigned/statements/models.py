@@ -162,14 +162,14 @@ class StatementVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.statement.slug} v{self.number}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.content_hash = self.hash_content(self.content)
+        super().save(*args, **kwargs)
+
     @staticmethod
     def hash_content(content: dict[str, Any]) -> str:
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.content_hash = self.hash_content(self.content)
-        super().save(*args, **kwargs)
 
     @property
     def languages(self) -> list[str]:
