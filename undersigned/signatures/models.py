@@ -108,7 +108,7 @@ class Signature(models.Model):
     contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
     contact_title = models.CharField(_("contact's title"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    ip_hash = models.CharField(max_length=32, blank=True, db_index=True)
+    ip_hash = models.CharField(max_length=32, blank=True)
 
     language = models.CharField(_("language"), max_length=8, default="en")
     source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.WEB)
@@ -131,6 +131,9 @@ class Signature(models.Model):
     # Binds links to this sign-on's current life: rotated on withdrawal, so old links die.
     nonce = models.CharField(max_length=24, default=new_nonce)
 
+    # Why a sign-on was held quietly for review (rate limit, block list, honeypot, too fast);
+    # empty when it was not. A held sign-on looks normal to its signer but is not counted.
+    hold_reason = models.CharField(_("held for review because"), max_length=200, blank=True)
     note = models.CharField(_("moderator's note"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -157,6 +160,13 @@ class Signature(models.Model):
             ),
             models.Index(
                 fields=["email_owed"], condition=~Q(email_owed=""), name="signature_email_owed"
+            ),
+            # Recent sign-ons from one address: the rate limits read this, no counter to write.
+            models.Index(fields=["statement", "ip_hash", "created_at"], name="signature_ip_recent"),
+            models.Index(
+                fields=["statement", "created_at"],
+                condition=~Q(hold_reason=""),
+                name="signature_held",
             ),
         ]
 

@@ -86,8 +86,9 @@ PRIVATE_FIELDS = ("email", "contact_name", "contact_title", "phone")
 # Derived fields and counters ------------------------------------------------------------------
 def _derive(signature: Signature, statement: Statement) -> None:
     """Recompute the fields the public list and counters read, from status and choices."""
-    signature.counted = signature.status == Status.APPROVED or (
-        signature.status == Status.CONFIRMED and not statement.is_moderated(signature.kind)
+    signature.counted = not signature.hold_reason and (
+        signature.status == Status.APPROVED
+        or (signature.status == Status.CONFIRMED and not statement.is_moderated(signature.kind))
     )
     signature.listed = signature.counted and signature.display != Display.HIDDEN
     if signature.kind == Kind.ORGANIZATION:
