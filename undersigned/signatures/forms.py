@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from email_validator import EmailNotValidError, validate_email
@@ -61,6 +63,15 @@ class TextLine(forms.CharField):
             raise ValidationError(self.error_messages["url"], code="url")
 
 
+class _CountryOptions(BaseChoiceIterator):
+    """Country options in the active language, built only when a form is rendered: the API
+    and the sign-on POST validate a code without sorting 250 translated names."""
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        yield ("", "—")
+        yield from countries
+
+
 class SignatureForm(forms.Form):
     kind = forms.ChoiceField(label=_("Signing as"), choices=Kind.choices)
     name = TextLine(
@@ -87,7 +98,11 @@ class SignatureForm(forms.Form):
     region = TextLine(
         label=_("State or region"), max_length=100, refuse_formula=True, refuse_url=True
     )
-    country = forms.ChoiceField(label=_("Country"), required=False)
+    country = forms.CharField(
+        label=_("Country"),
+        required=False,
+        widget=forms.Select(choices=_CountryOptions(), attrs={"autocomplete": "country"}),
+    )
     website = forms.URLField(
         label=_("Website"), required=False, max_length=300, assume_scheme="https"
     )
@@ -102,19 +117,49 @@ class SignatureForm(forms.Form):
         label=_("Contact person"), max_length=200, refuse_formula=True, refuse_url=True
     )
     contact_title = TextLine(label=_("Contact person's title"), max_length=200, refuse_formula=True)
-    phone = TextLine(label=_("Phone"), max_length=40)
-    email = forms.CharField(label=_("Email"), max_length=254, strip=True)
+    phone = TextLine(
+        label=_("Phone"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=254,
+        strip=True,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     display = forms.ChoiceField(label=_("Show my name"), choices=Display.choices, required=False)
     wants_updates = forms.BooleanField(
         label=_("Email me updates about this statement"), required=False
     )
+    # Abuse screening for the HTML form (the API has neither): a field people never see,
+    # and when the form was handed out (see undersigned.signatures.screening).
+    homepage = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+    started = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, statement: Statement | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.statement = statement
-        country = self.fields["country"]
-        assert isinstance(country, forms.ChoiceField)
-        country.choices = [("", "—"), *countries]
+        if self.prefix == "org":
+            self.fields["name"].widget.attrs["autocomplete"] = "organization"
+        else:
+            self.fields["name"].widget.attrs["autocomplete"] = "name"
+        for field, hint in (("city", "address-level2"), ("region", "address-level1")):
+            self.fields[field].widget.attrs["autocomplete"] = hint
+
+    def clean_country(self) -> str:
+        code: str = self.cleaned_data["country"].upper()
+        if code and (len(code) != 2 or countries.alpha2(code) != code):
+            raise ValidationError(
+                forms.ChoiceField.default_error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": code},
+            )
+        return code
 
     def clean_kind(self) -> str:
         kind: str = self.cleaned_data["kind"]
