@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "undersigned.accounts",
     "undersigned.statements",
     "undersigned.signatures",
+    "undersigned.tracker",
     "undersigned.api",
 ]
 

@@ -32,5 +32,6 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("undersigned.statements.urls")),
     path("", include("undersigned.signatures.urls")),
+    path("", include("undersigned.tracker.urls")),
     prefix_default_language=False,
 )

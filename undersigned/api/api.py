@@ -24,6 +24,7 @@ from undersigned.api.schemas import (
     SignatoryPageOut,
     StatementOut,
 )
+from undersigned.api.tracker import router as tracker_router
 from undersigned.lib.http import client_ip, ip_hash
 from undersigned.signatures.forms import SignatureForm, clean_referral, is_text
 from undersigned.signatures.models import Source
@@ -321,3 +322,4 @@ class _QueryDict(dict):  # type: ignore[type-arg]
         return value if isinstance(value, list) else [value]
 
 
+api.add_router("/", tracker_router)

@@ -17,6 +17,7 @@ from undersigned.signatures.models import EmailOwed, Network, Signature, Source,
 from undersigned.signatures.services import _derive, statement_recount
 from undersigned.statements.models import Statement
 from undersigned.statements.services import statement_create, statement_open
+from undersigned.tracker.demo import tracker_load_demo
 
 DATA = Path(__file__).parent / "data" / "korea-peace-2018.json"
 
@@ -72,4 +73,5 @@ def demo_load(*, organizations: int = 150, individuals: int = 300, stream: Any =
             if slugs:
                 signature.networks.set([networks[s] for s in slugs if s in networks])
         statement_recount(statement=statement)
+        tracker_load_demo(statement=statement)
     return statement
