@@ -14,7 +14,16 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+# axe-core for the browser tests' accessibility checks, pinned by tests/browser/package-lock.json.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --no-audit --no-fund --prefix tests/browser && touch $@; \
+	else \
+		echo "npm is not installed: the browser tests' accessibility checks will not run"; \
+	fi
+
+install: $(BIN)/.installed $(AXE)
 
 demo: install
 	$(BIN)/undersigned demo
@@ -54,4 +63,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules test-artifacts
