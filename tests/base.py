@@ -21,6 +21,7 @@ from rq import SimpleWorker
 from tests.smtp import SMTPServer
 from undersigned.accounts.models import Role, StatementRole
 from undersigned.signatures.models import Signature
+from undersigned.signatures.screening import form_started_token
 from undersigned.statements.models import Statement
 from undersigned.statements.services import statement_create, statement_open
 
@@ -179,8 +180,12 @@ class BaseTestCase(MailTestMixin, TestCase):
 
     # Helpers -------------------------------------------------------------------------
     def form_data(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The POST a browser sends: prefixed fields plus the form's start time, as handed out."""
         prefix = "org" if fields["kind"] == "organization" else "ind"
-        return {f"{prefix}-{k}": v for k, v in fields.items()}
+        return {
+            f"{prefix}-started": form_started_token(),
+            **{f"{prefix}-{k}": v for k, v in fields.items()},
+        }
 
     def sign(self, fields: dict[str, Any], *, language: str = "en", **extra: Any) -> Any:
         base = "" if language == "en" else f"/{language}"

@@ -32,6 +32,9 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.TESTING = True
     # Real hashing costs ~0.3 s a user; tests create several per class and test no hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests sign many times from one address within a second; screening has its own tests.
+    settings.RATE_LIMITS = False
+    settings.MIN_FILL_SECONDS = 0
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -258,6 +258,12 @@ WITHDRAW_TOKEN_MAX_AGE = 3 * 365 * 24 * 3600
 # cannot be used to flood someone's inbox.
 REPEAT_EMAIL_INTERVAL = 15 * 60
 SIGNATORIES_PAGE_SIZE = 100
+# Abuse screening (undersigned.signatures.screening): sign-ons past these limits from one
+# address, or forms sent faster than a person can fill them, are held quietly for review.
+RATE_LIMITS = env_bool("RATE_LIMITS", True)
+RATE_LIMIT_PER_MINUTE = 5
+RATE_LIMIT_PER_HOUR = 30
+MIN_FILL_SECONDS = 3
 
 # Auth ---------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -323,7 +329,6 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, now
 
 LOGGING = {
     "version": 1,

@@ -35,6 +35,7 @@ from undersigned.signatures.models import (
     Tally,
     new_nonce,
 )
+from undersigned.signatures.screening import address_suspicion
 from undersigned.statements.models import Kind, Statement
 from undersigned.statements.selectors import forget_cached_pages
 
@@ -224,8 +225,12 @@ def signature_create(
     language: str = "en",
     referral: str = "",
     is_sample: bool = False,
+    suspicion: str = "",
 ) -> SignResult:
     """Store a sign-on as pending and queue its confirmation email.
+
+    A sign-on that looks automated (`suspicion`, from the form) or floods from one address is
+    stored and emailed like any other, but held for review (not counted) until released.
 
     A repeat (same statement, kind and normalised email) changes nothing the public sees; it
     queues an email telling the signer so (or a fresh confirmation link while still pending),
@@ -257,6 +262,7 @@ def signature_create(
         wants_updates=bool(data.get("wants_updates")),
         **{f: data.get(f, "") or "" for f in (*PUBLIC_FIELDS, *PRIVATE_FIELDS)},
     )
+    signature.hold_reason = suspicion or address_suspicion(statement=statement, ip_hash=ip_hash)
     _derive(signature, statement)
     with transaction.atomic():
         try:

@@ -13,6 +13,7 @@ from undersigned.lib.http import client_ip, ip_hash
 from undersigned.lib.tokens import ExpiredToken, InvalidToken, read_token
 from undersigned.signatures.forms import SignatureForm, clean_referral
 from undersigned.signatures.models import Signature, Source
+from undersigned.signatures.screening import form_suspicion
 from undersigned.signatures.selectors import public_signatories
 from undersigned.signatures.services import (
     ConfirmOutcome,
@@ -44,6 +45,10 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             source=Source.WEB,
             language=get_language() or statement.default_language,
             referral=clean_referral(request.POST.get("ref", "")),
+            suspicion=form_suspicion(
+                honeypot=form.cleaned_data.get("homepage", ""),
+                started=form.cleaned_data.get("started", ""),
+            ),
         )
     except SigningClosed as exc:
         return render_statement(

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from undersigned.signatures.forms import SignatureForm
+from undersigned.signatures.screening import form_started_token
 from undersigned.signatures.selectors import count_phrase, statement_counts
 from undersigned.statements.models import Kind, Statement
 from undersigned.statements.selectors import public_statements, statement_by_slug
@@ -55,11 +56,12 @@ def render_statement(
 ) -> HttpResponse:
     """The statement page; also re-rendered with a bound form when a sign-on is refused.
 
-    With `placeholders`, the CSRF token and referral code are left as markers, so the page
+    With `placeholders`, the CSRF token, form start time and referral code are markers, so the page
     can be cached and completed per request (see `detail`)."""
     language = get_language() or statement.default_language
     version = statement.current_version
     forms = forms or {}
+    started = _STARTED if placeholders else form_started_token()
     context = {
         "statement": statement,
         "text": statement.text(language),
@@ -69,9 +71,9 @@ def render_statement(
         "progress": progress(statement) if statement.is_public else [],
         "open": statement.is_open_for_signing(),
         "org_form": forms.get(Kind.ORGANIZATION)
-        or SignatureForm(initial={"kind": Kind.ORGANIZATION}, prefix="org"),
+        or SignatureForm(initial={"kind": Kind.ORGANIZATION, "started": started}, prefix="org"),
         "ind_form": forms.get(Kind.INDIVIDUAL)
-        or SignatureForm(initial={"kind": Kind.INDIVIDUAL}, prefix="ind"),
+        or SignatureForm(initial={"kind": Kind.INDIVIDUAL, "started": started}, prefix="ind"),
         "active_kind": next(iter(forms), ""),
         "error": error,
         "ref": _REF if placeholders else request.GET.get("ref", "")[:64],
@@ -84,6 +86,7 @@ def render_statement(
 # Markers no statement text can contain: they are new random strings in every process.
 _CSRF = secrets.token_hex(16)
 _REF = secrets.token_hex(16)
+_STARTED = secrets.token_hex(16)
 PAGE_TTL = 2  # seconds; the counts on the page are cached as long
 
 
@@ -100,4 +103,5 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         ).content.decode()
         cache.set(key, page, PAGE_TTL)
     ref = escape(request.GET.get("ref", "")[:64])
-    return HttpResponse(page.replace(_CSRF, get_token(request)).replace(_REF, ref))
+    page = page.replace(_CSRF, get_token(request)).replace(_STARTED, form_started_token())
+    return HttpResponse(page.replace(_REF, ref))
