@@ -136,7 +136,10 @@ def _public(row: dict[str, Any], language: str) -> PublicSignatory:
 
 
 def _listed(statement: Statement, kind: str | None, q: str) -> QuerySet[Signature, dict[str, Any]]:
-    rows = Signature.objects.filter(statement=statement, listed=True)
+    # `listed__in=[True]`, not `listed=True`: Django writes the latter as a bare `"listed"` on
+    # SQLite, which its planner cannot match to the signature_public_list index, so it sorted
+    # every listed row on every page view (52 ms of CPU at 100,000 signatories).
+    rows = Signature.objects.filter(statement=statement, listed__in=[True])
     if kind in Kind.values:
         rows = rows.filter(kind=kind)
     if q:
