@@ -521,3 +521,28 @@ class HangulTests(BaseTestCase):
                 )
                 self.assertEqual(response.status_code, 200, response.content)
         self.assertIn("Jiyoung Park", self.names(url, q="\u202epark"))
+
+
+class EncodingTests(BaseTestCase):
+    def test_a_form_in_another_charset_gets_a_400_not_a_500(self) -> None:
+        body = "ind-name=Jiyoung&ind-email=j%40example.org&ind-kind=individual"
+        for charset in ("iso-8859-1", "utf-16", "ascii"):
+            response = self.client.post(
+                f"/s/{self.statement.slug}/sign/",
+                body,
+                content_type=f"application/x-www-form-urlencoded; charset={charset}",
+            )
+            self.assertEqual(response.status_code, 400, charset)
+        self.assertFalse(Signature.objects.exists())
+
+    def test_utf8_spelled_utf8_is_read_as_utf_8(self) -> None:
+        response = self.client.post(
+            f"/s/{self.statement.slug}/sign/",
+            "ind-name=Jiyoung&ind-email=j%40example.org&ind-kind=individual",
+            content_type="application/x-www-form-urlencoded; charset=utf8",
+        )
+        self.assertNotEqual(response.status_code, 500)
+
+    def test_a_name_that_grows_under_normalisation_is_stored(self) -> None:
+        self.sign({**PERSON, "name": "\ufdfa" * 60, "affiliation": "a" * 200, "city": "c" * 100})
+        self.assertLessEqual(len(Signature.objects.get().search_key), 800)

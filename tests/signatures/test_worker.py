@@ -61,3 +61,13 @@ class WorkerTests(TransactionTestCase):
             call_command("emailworker", batch=True)
         (message,) = self.smtp.messages
         self.assertIn("Confirm your signature", message["Subject"])
+
+    def test_the_sweep_does_not_queue_an_email_whose_job_is_still_waiting(self) -> None:
+        from undersigned.signatures.services import signature_requeue_owed_emails
+
+        signature_create(statement=self.statement, data=dict(PERSON))  # type: ignore[arg-type]
+        with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+            requeued = signature_requeue_owed_emails(older_than=timedelta(minutes=2))
+        self.assertEqual(requeued, 0 if not settings.REDIS_URL else 1)
+        call_command("emailworker", batch=True)
+        self.assertEqual(len(self.smtp.messages), 1)

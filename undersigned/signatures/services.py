@@ -97,9 +97,10 @@ def _derive(signature: Signature, statement: Statement) -> None:
     else:
         signature.group_rank = INDIVIDUAL_RANK
     signature.sort_key = sort_key(signature.name)
+    # NFKC can expand a character many times over (U+FDFA is 18 letters): cut to the column.
     signature.search_key = search_key(
         signature.name, signature.name_alt, signature.affiliation, signature.city, signature.region
-    )
+    )[:800]
 
 
 def _tally_cells(signature: Signature, network_slugs: Iterable[str]) -> list[tuple[str, str]]:
@@ -459,14 +460,30 @@ def signature_requeue_owed_emails(*, older_than: timedelta) -> int:
     """Queue again the emails still owed after `older_than`: the safety net for jobs lost
     to a crash, a Redis restart or a failed SMTP send."""
     cutoff = timezone.now() - older_than
-    ids = list(
+    owed = set(
         Signature.objects.exclude(email_owed="")
         .filter(Q(emailed_at__isnull=True, created_at__lt=cutoff) | Q(emailed_at__lt=cutoff))
         .values_list("pk", flat=True)[:10000]
     )
+    ids = sorted(owed - _waiting_in_database_queue(stale_after=older_than))
     for signature_id in ids:
         _enqueue_email(signature_id)
     return len(ids)
+
+
+def _waiting_in_database_queue(*, stale_after: timedelta) -> set[int]:
+    """Sign-ons whose email job is still waiting in the database queue, or running for less
+    than `stale_after` (longer means its worker died): a backlog is not queued twice.
+    Redis's queue cannot be searched this way; there a duplicate job finds nothing owed."""
+    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+        return set()
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(
+        Q(status="READY") | Q(status="RUNNING", started_at__gte=timezone.now() - stale_after),
+        task_path="undersigned.signatures.tasks.send_signature_email",
+    ).values_list("args_kwargs", flat=True)
+    return {int(job["args"][0]) for job in waiting if job.get("args")}
 
 
 # Recount ---------------------------------------------------------------------------------

@@ -36,19 +36,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--sweep-every",
             type=int,
-            default=300,
-            help="Seconds between sweeps for owed email (default 300).",
+            default=60,
+            help="Seconds between sweeps for owed email (default 60).",
         )
 
     def handle(self, *args: Any, batch: bool, sweep_every: int, **options: Any) -> None:
-        # At start, anything owed for a minute has lost its job (the worker was down).
+        # At start, anything owed for a minute has lost its job (the worker was down); later,
+        # every minute, anything owed for two minutes whose job is not waiting in the queue.
         sweep(timedelta(seconds=60))
         if not batch:
             stop = threading.Event()
 
             def loop() -> None:
                 while not stop.wait(sweep_every):
-                    sweep(timedelta(seconds=600))
+                    sweep(timedelta(seconds=120))
 
             threading.Thread(target=loop, name="email-sweep", daemon=True).start()
         if settings.REDIS_URL:

@@ -1,0 +1,33 @@
+"""Form posts in a character set other than UTF-8.
+
+Django refuses them with BadRequest when request.POST is first read (in the CSRF check),
+and its own error handlers read request.POST again and raise again, so the client got a 500.
+This middleware runs first: it reads the common spellings of UTF-8 as UTF-8 and answers any
+other declared charset with a plain 400."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.translation import gettext as _
+
+_UTF8 = {"utf-8", "utf8", "utf_8", "unicode-1-1-utf-8"}
+
+
+class RequestCharsetMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        charset = request.content_params.get("charset") if request.method == "POST" else None
+        if charset is not None and request.content_type in {
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        }:
+            if charset.strip().lower() not in _UTF8:
+                return HttpResponseBadRequest(
+                    _("Send forms encoded as UTF-8."), content_type="text/plain; charset=utf-8"
+                )
+            request.encoding = "utf-8"
+        return self.get_response(request)
