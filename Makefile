@@ -6,7 +6,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/undersigned
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo serve test test-sqlite test-postgres lint messages check-messages bench clean
+.PHONY: install demo serve test test-sqlite test-postgres lint messages check-messages bench chaos clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Crash (kill -9 under load), races and hostile input against real server processes; three
+# to five minutes. See chaos/README.md.
+chaos: install
+	$(BIN)/python chaos/run.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules test-artifacts
