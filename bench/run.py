@@ -1,0 +1,1589 @@
+"""`make bench`: load and scale figures for undersigned, written to bench/RESULTS.md.
+
+For each database (SQLite; PostgreSQL with Redis) it starts `undersigned serve` as a user
+would (two granian workers plus the email worker), seeds data with bench/seed.py, drives
+load with wrk from a separate process on 127.0.0.1 only, and measures every figure several
+times next to the trivial `/ping` endpoint on the same server. See bench/README.md.
+
+    .venv/bin/python bench/run.py            # the full run, about 15 minutes
+    .venv/bin/python bench/run.py --quick    # a smoke run, about 3 minutes
+    .venv/bin/python bench/run.py --report   # rewrite RESULTS.md from bench/out/results.json
+"""
+
+# ruff: noqa: RUF001
+# RUF001: the report is prose for people: en dashes, multiplication signs.
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+LUA = BENCH / "lua"
+VENV_BIN = Path(sys.executable).parent
+UNDERSIGNED = VENV_BIN / "undersigned"
+HOST = "127.0.0.1"  # the only address any load goes to
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+PG_DB = "undersigned_bench"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+WORKERS = 2
+
+SIGN, LIST, CONFIRM, GROW = "bench-sign", "bench-list", "bench-confirm", "bench-grow"
+
+# Targets from the issue. Rates in requests per second, latencies in milliseconds.
+SIGN_RATE, SIGN_P99 = 1000, 200
+READ_RATIO = 0.8
+LIST_P99 = 100
+FLAT = 0.20
+
+
+@dataclass
+class Mode:
+    quick: bool
+    runs: int
+    duration: float  # seconds per measured run at 16 connections
+    light_duration: float  # seconds per run at 1 connection
+    growth_duration: float
+    growth_points: list[int]
+    list_size: int
+    confirm_pool: int
+    drain_cap: float
+    profile: bool
+    profile_duration: float = 5
+    retries: int = 1  # a read run is repeated once when other processes were busy during it
+    quiet_budget: float = 60
+    quiet_cap: float = 15  # seconds to wait, before a run, for other processes to quiet down
+    connections: int = 16
+
+
+def mode_from(args: argparse.Namespace) -> Mode:
+    if args.quick:
+        mode = Mode(
+            quick=True,
+            runs=3,
+            duration=2,
+            light_duration=2,
+            growth_duration=2,
+            growth_points=[1_000, 10_000, 100_000],
+            list_size=100_000,
+            confirm_pool=30_000,
+            drain_cap=5,
+            profile=False,
+            quiet_cap=3,
+            quiet_budget=20,
+            retries=0,
+        )
+    else:
+        mode = Mode(
+            quick=False,
+            runs=3,
+            duration=6,
+            light_duration=3,
+            growth_duration=3,
+            growth_points=[1_000, 10_000, 100_000, 1_000_000],
+            list_size=100_000,
+            confirm_pool=60_000,
+            drain_cap=20,
+            profile=True,
+        )
+    if args.runs:
+        mode.runs = args.runs
+    if args.duration:
+        mode.duration = args.duration
+    if args.no_profile:
+        mode.profile = False
+    return mode
+
+
+def log(message: str) -> None:
+    stamp = time.strftime("%H:%M:%S")
+    print(f"[{stamp}] {message}", flush=True)
+
+
+# Processes -------------------------------------------------------------------------------
+def _proc_stat(pid: int) -> tuple[int, int, int] | None:
+    """(ppid, own cpu ticks, reaped children's cpu ticks) of a process, or None if gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
+
+
+def _all_pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for pid in _all_pids():
+        stat = _proc_stat(pid)
+        if stat:
+            children.setdefault(stat[0], []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _busy_ticks() -> int:
+    parts = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in parts[:8])
+    return user + nice + system + irq + softirq + steal
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """Where the machine's CPU went during one run: server workers, email worker, database
+    and Redis processes, the load generator, and everything else on the machine."""
+
+    def __init__(self, server: Server | None) -> None:
+        self.server = server
+
+    def _groups(self) -> dict[str, dict[int, int]]:
+        groups: dict[str, dict[int, int]] = {
+            "server": {},
+            "email_worker": {},
+            "db": {},
+            "redis": {},
+        }
+        ours = set(descendants(self.server.pid)) if self.server and self.server.alive() else set()
+        for pid in _all_pids():
+            stat = _proc_stat(pid)
+            if stat is None:
+                continue
+            cmd = _cmdline(pid)
+            if pid in ours and "granian" in cmd:
+                groups["server"][pid] = stat[1]
+            elif pid in ours and "worker" in cmd:
+                groups["email_worker"][pid] = stat[1] + stat[2]
+            elif cmd.startswith("postgres:") and PG_DB in cmd:
+                groups["db"][pid] = stat[1]
+            elif cmd.startswith("redis-server"):
+                groups["redis"][pid] = stat[1]
+        return groups
+
+    def start(self) -> None:
+        self.t0 = time.monotonic()
+        self.busy0 = _busy_ticks()
+        self.g0 = self._groups()
+
+    def stop(self, wrk_seconds: float) -> dict[str, float]:
+        wall = time.monotonic() - self.t0
+        busy = (_busy_ticks() - self.busy0) / TICK
+        g1 = self._groups()
+        cores: dict[str, float] = {}
+        for name, now in g1.items():
+            before = self.g0.get(name, {})
+            ticks = sum(v - before.get(pid, 0) for pid, v in now.items())
+            cores[name] = ticks / TICK / wall
+        cores["wrk"] = wrk_seconds / wall
+        cores["other"] = max(0.0, busy / wall - sum(cores.values()))
+        cores["machine"] = busy / wall
+        return {k: round(v, 2) for k, v in cores.items()}
+
+
+class Server:
+    """`undersigned serve` with two workers and the email worker, as a user starts it."""
+
+    def __init__(self, env: dict[str, str], port: int, logfile: Path) -> None:
+        self.env, self.port, self.logfile = env, port, logfile
+        self.command = [
+            str(UNDERSIGNED),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--workers",
+            str(WORKERS),
+        ]
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self) -> None:
+        self.log = self.logfile.open("ab")
+        self.proc = subprocess.Popen(
+            self.command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"the server exited at start; see {self.logfile}")
+            try:
+                if http_get(self.port, "/ping")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"the server did not answer /ping within 90 s; see {self.logfile}")
+
+    def pids(self, word: str) -> list[int]:
+        return [p for p in descendants(self.pid) if word in _cmdline(p)] if self.alive() else []
+
+    def crash(self) -> list[int]:
+        """kill -9 every granian process (master and workers) of this server, by pid."""
+        victims = self.pids("granian")
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return victims
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        family = descendants(self.pid)
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=25)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for pid in family:  # anything the supervisor left behind, by its pid
+            if _proc_stat(pid) is not None and str(self.port) in _cmdline(pid) + " ":
+                os.kill(pid, signal.SIGKILL)
+            elif _proc_stat(pid) is not None and "undersigned.cli worker" in _cmdline(pid):
+                os.kill(pid, signal.SIGKILL)
+        self.log.close()
+
+
+class Agent:
+    """bench/seed.py, started with the server's environment; one JSON command per line."""
+
+    def __init__(self, env: dict[str, str], logfile: Path) -> None:
+        self.log = logfile.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(BENCH / "seed.py")],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            cwd=ROOT,
+            text=True,
+        )
+
+    def __call__(self, cmd: str, **kwargs: Any) -> dict[str, Any]:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps({"cmd": cmd, **kwargs}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"bench/seed.py stopped; see {self.log.name}")
+        answer: dict[str, Any] = json.loads(line)
+        if not answer.pop("ok"):
+            raise RuntimeError(f"bench/seed.py {cmd}: {answer['error']}")
+        return answer
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+        self.log.close()
+
+
+def http_get(port: int, path: str) -> tuple[int, dict[str, str], str]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read().decode(errors="replace")
+        headers = {k.lower(): v for k, v in response.getheaders() if k.lower() != "set-cookie"}
+        headers["set-cookie"] = "; ".join(response.headers.get_all("Set-Cookie") or [])
+        return response.status, headers, body
+    finally:
+        conn.close()
+
+
+def form_tokens(port: int, slug: str) -> tuple[str, str, str]:
+    """From a real GET of the statement page: the csrftoken cookie, the form's
+    csrfmiddlewaretoken and its start-time token (empty if the form has none)."""
+    status, headers, body = http_get(port, f"/s/{slug}/")
+    cookie = re.search(r"csrftoken=([^;]+)", headers["set-cookie"])
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    started = re.search(r'name="ind-started" value="([^"]*)"', body)
+    if status != 200 or not cookie or not token:
+        raise RuntimeError(f"GET /s/{slug}/ gave {status} without a CSRF cookie and token")
+    return cookie.group(1), token.group(1), started.group(1) if started else ""
+
+
+def code_fingerprint() -> str:
+    """A short hash of the app's source as the server loaded it: other engineers edit the
+    working tree, so each backend's figures name the code they measured."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "undersigned").rglob("*")):
+        if path.suffix in {".py", ".html", ".txt"} and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+# Load ------------------------------------------------------------------------------------
+@dataclass
+class Load:
+    """One wrk invocation: what to hit, with how many connections."""
+
+    figure: str
+    path: str
+    script: str = "get.lua"
+    args: list[str] = field(default_factory=list)
+    connections: int = 16
+
+
+def wrk_command(load: Load, port: int, duration: float) -> list[str]:
+    url = f"http://{HOST}:{port}{load.path}"
+    assert url.startswith("http://127.0.0.1:"), "load only ever goes to 127.0.0.1"
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{load.connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str((LUA / load.script).relative_to(ROOT)),
+        url,
+    ]
+    if load.args:
+        command += ["--", *load.args]
+    return command
+
+
+def settle(server: Server | None, quiet_cap: float) -> dict[str, float]:
+    """Before a run: wait until the server has finished what earlier runs left queued (wrk
+    closes its connections at the end of a run, but granian still answers the requests
+    already read), then until the rest of the machine is quiet (other people's test suites
+    share these two cores). Both waits are bounded; what was waited is recorded."""
+    started = time.monotonic()
+    while time.monotonic() - started < 120:
+        meter = CpuMeter(server)
+        meter.start()
+        time.sleep(0.5)
+        if meter.stop(0)["server"] < 0.1:
+            break
+    busy_wait = time.monotonic() - started
+    started = time.monotonic()
+    other = 0.0
+    while quiet_cap > 0:
+        meter = CpuMeter(server)
+        meter.start()
+        time.sleep(1)
+        cpu = meter.stop(0)
+        other = cpu["machine"] - cpu["server"] - cpu["email_worker"] - cpu["db"]
+        if other < 0.25 or time.monotonic() - started > quiet_cap:
+            break
+    return {
+        "server_busy_s": round(busy_wait, 1),
+        "quiet_wait_s": round(time.monotonic() - started, 1),
+        "other_before": round(other, 2),
+    }
+
+
+def run_wrk(
+    load: Load,
+    port: int,
+    duration: float,
+    server: Server | None,
+    quiet_cap: float = 0,
+    settle_first: bool = True,
+) -> dict[str, Any]:
+    waited = settle(server, quiet_cap) if server and settle_first else {}
+    command = wrk_command(load, port, duration)
+    _children_cpu()
+    meter = CpuMeter(server)
+    meter.start()
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        out, _ = proc.communicate(timeout=duration + 60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    usage = _children_cpu()
+    cpu = meter.stop(usage)
+    match = re.search(r"^BENCH_JSON (.*)$", out, re.MULTILINE)
+    if not match:
+        raise RuntimeError(f"wrk gave no result for {load.figure}:\n{out}")
+    result: dict[str, Any] = json.loads(match.group(1))
+    seconds = result["duration_us"] / 1e6
+    result.update(
+        figure=load.figure,
+        command=shlex.join(command),
+        seconds=round(seconds, 3),
+        rate=round(result["requests"] / seconds, 1),
+        cpu=cpu,
+        connections=load.connections,
+        waited=waited,
+    )
+    # CPU the request path cost: server workers plus database and Redis processes.
+    spent = (cpu["server"] + cpu["db"] + cpu["redis"]) * seconds
+    result["cpu_ms_per_request"] = round(1000 * spent / max(1, result["requests"]), 2)
+    return result
+
+
+_children_seen = 0.0
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the wrk process just reaped (children's rusage grows by it)."""
+    global _children_seen
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = usage.ru_utime + usage.ru_stime
+    spent, _children_seen = total - _children_seen, total
+    return spent
+
+
+# Phases ----------------------------------------------------------------------------------
+@dataclass
+class Backend:
+    name: str  # "sqlite" or "postgres"
+    label: str
+    data_dir: Path
+
+    def env(self, port: int) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "SECRET_KEY", "DEBUG"}
+        }
+        env.update(
+            UNDERSIGNED_DATA_DIR=str(self.data_dir),
+            RATE_LIMITS="off",
+            BASE_URL=f"http://{HOST}:{port}",
+            PYTHONUNBUFFERED="1",
+        )
+        if self.name == "postgres":
+            env.update(
+                DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{PG_DB}", REDIS_URL=REDIS_URL
+            )
+        return env
+
+    def reset(self) -> None:
+        if self.data_dir.exists():
+            shutil.rmtree(self.data_dir)
+        self.data_dir.mkdir(parents=True)
+        if self.name == "postgres":
+            import psycopg
+            import redis
+
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+                conn.execute(f"CREATE DATABASE {PG_DB}")
+            redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+class Bench:
+    def __init__(self, mode: Mode) -> None:
+        self.mode = mode
+        self.records: list[dict[str, Any]] = []
+        self.notes: list[str] = []
+        self.info: dict[str, Any] = {}
+        # Seconds, over the whole run, that may be spent waiting for other processes to
+        # quiet down or repeating a run they disturbed; once spent, runs go ahead regardless.
+        self.quiet_left = mode.quiet_budget
+
+    def record(self, backend: Backend, phase: str, result: dict[str, Any], **extra: Any) -> None:
+        result = {"backend": backend.name, "phase": phase, **result, **extra}
+        self.records.append(result)
+        lat = result["latency_us"]
+        accepted = result.get("accepted")
+        shown = f"{accepted['rate']:.0f} accepted/s" if accepted else f"{result['rate']:.0f} req/s"
+        log(
+            f"  {backend.name} {result['figure']}: {shown}, p50 {lat['p50'] / 1000:.1f} ms, "
+            f"p99 {lat['p99'] / 1000:.1f} ms, cpu {result['cpu']}"
+        )
+
+    def quiet_cap(self) -> float:
+        return max(0.0, min(self.mode.quiet_cap, self.quiet_left))
+
+    def spend(self, waited: dict[str, float]) -> None:
+        self.quiet_left -= waited.get("quiet_wait_s", 0)
+
+    def run(self, load: Load, port: int, duration: float, server: Server) -> dict[str, Any]:
+        """A measured run, after waiting (within the budget) for the machine to be quiet."""
+        result = run_wrk(load, port, duration, server, self.quiet_cap())
+        self.spend(result["waited"])
+        return result
+
+    def measure(self, load: Load, port: int, duration: float, server: Server) -> dict[str, Any]:
+        """A read run, repeated (up to twice) when something else on the machine took more
+        than a third of a core during it; the quietest attempt is kept."""
+        attempts = []
+        for _ in range(1 + self.mode.retries):
+            result = self.run(load, port, duration, server)
+            attempts.append(result)
+            if result["cpu"]["other"] <= 0.35 or self.quiet_left <= 0:
+                break
+            log(f"  {load.figure}: other processes took {result['cpu']['other']} cores; again")
+        best = min(attempts, key=lambda r: r["cpu"]["other"])
+        best["attempts"] = len(attempts)
+        return best
+
+    def drain(self, agent: Agent) -> dict[str, Any]:
+        """Wait until the email worker has sent what the last run queued (bounded)."""
+        started = time.monotonic()
+        while True:
+            backlog = agent("backlog")
+            waited = time.monotonic() - started
+            if (backlog["owed"] == 0 and backlog["queued"] == 0) or waited > self.mode.drain_cap:
+                return {"seconds": round(waited, 1), **backlog}
+            time.sleep(0.5)
+
+    # Figures on one server: reads, sign-ons, confirmations, the list, then a crash. --------
+    def figures(self, backend: Backend) -> None:
+        mode = self.mode
+        backend.reset()
+        port = free_port()
+        env = backend.env(port)
+        agent = Agent(env, backend.data_dir.parent / f"{backend.name}-seed.log")
+        server = Server(env, port, backend.data_dir.parent / f"{backend.name}-serve.log")
+        try:
+            log(f"{backend.label}: migrating and seeding")
+            agent("migrate")
+            for slug in (SIGN, LIST, CONFIRM):
+                agent("statement", slug=slug)
+            agent("add", slug=SIGN, count=1_000)
+            seeded = agent("add", slug=LIST, count=mode.list_size)
+            log(f"  {mode.list_size:,} listed sign-ons in {seeded['seconds']} s")
+            tokens_file = backend.data_dir.parent / f"{backend.name}-confirm-tokens.txt"
+            agent(
+                "add",
+                slug=CONFIRM,
+                count=mode.confirm_pool,
+                status="pending",
+                tokens_file=str(tokens_file),
+            )
+            self.info.setdefault("durability", {})[backend.name] = agent("durability")
+            server.start()
+            self.info.setdefault("code", {})[backend.name] = code_fingerprint()
+            log(f"{backend.label}: serving on {HOST}:{port} (pid {server.pid})")
+            cookie, token, started = form_tokens(port, SIGN)
+            c = mode.connections
+            reads = [
+                Load("ping", "/ping", connections=c),
+                Load("statement_page", f"/s/{SIGN}/", connections=c),
+                Load("count", f"/api/v1/statements/{SIGN}/count", connections=c),
+                Load("list_first", f"/s/{LIST}/signatories/", connections=c),
+            ]
+            light = [
+                Load("ping_c1", "/ping", connections=1),
+                Load("list_first_c1", f"/s/{LIST}/signatories/", connections=1),
+                Load("list_deep_c1", f"/s/{LIST}/signatories/?page=500", connections=1),
+            ]
+            # Warm each path (templates, connections, caches) without recording it.
+            for load in reads:
+                run_wrk(load, port, 1, server)
+            run_wrk(
+                Load(
+                    "warm",
+                    f"/api/v1/statements/{SIGN}/signatures",
+                    "sign_api.lua",
+                    [SIGN, "warm"],
+                    c,
+                ),
+                port,
+                1,
+                server,
+            )
+            self.drain(agent)
+            next_token = 0
+            for round_no in range(1, mode.runs + 1):
+                log(f"{backend.label}: round {round_no}/{mode.runs}")
+                for load in reads:
+                    self.record(
+                        backend,
+                        "figures",
+                        self.measure(load, port, mode.duration, server),
+                        round=round_no,
+                    )
+                for kind in ("sign_api", "sign_form"):
+                    run_id = f"{kind.replace('_', '')}{round_no}"
+                    if kind == "sign_api":
+                        load = Load(
+                            kind,
+                            f"/api/v1/statements/{SIGN}/signatures",
+                            "sign_api.lua",
+                            [SIGN, run_id],
+                            c,
+                        )
+                        acked_key = "2xx"
+                    else:
+                        load = Load(
+                            kind,
+                            f"/s/{SIGN}/sign/",
+                            "sign_form.lua",
+                            [SIGN, run_id, cookie, token, *([started] if started else [])],
+                            c,
+                        )
+                        acked_key = "3xx"
+                    backlog = agent("backlog")
+                    result = self.run(load, port, mode.duration, server)
+                    settle(server, 0)  # requests still in flight finish before counting
+                    acked = result["status"][acked_key]
+                    counted = agent("count", slug=SIGN, prefix=f"{run_id}-")
+                    stored = counted["count"]
+                    drained = self.drain(agent)
+                    self.record(
+                        backend,
+                        "figures",
+                        result,
+                        round=round_no,
+                        accepted={"count": acked, "rate": round(acked / result["seconds"], 1)},
+                        durability={
+                            "acked": acked,
+                            "stored": stored,
+                            "missing": max(0, acked - stored),
+                            "held": counted.get("held", 0),
+                        },
+                        backlog_before=backlog,
+                        drain=drained,
+                    )
+                before = agent("count", slug=CONFIRM, status="confirmed")["count"]
+                load = Load(
+                    "confirm",
+                    f"/s/{CONFIRM}/confirm/",
+                    "confirm.lua",
+                    [CONFIRM, str(tokens_file.relative_to(ROOT)), str(next_token), cookie, token],
+                    c,
+                )
+                result = self.run(load, port, mode.duration, server)
+                settle(server, 0)
+                next_token += result["sent"] + 1
+                after = agent("count", slug=CONFIRM, status="confirmed")["count"]
+                acked = result["status"]["2xx"]
+                self.record(
+                    backend,
+                    "figures",
+                    result,
+                    round=round_no,
+                    accepted={"count": acked, "rate": round(acked / result["seconds"], 1)},
+                    durability={
+                        "acked": acked,
+                        "stored": after - before,
+                        "missing": max(0, acked - (after - before)),
+                    },
+                )
+                for load in light:
+                    self.record(
+                        backend,
+                        "figures",
+                        self.measure(load, port, mode.light_duration, server),
+                        round=round_no,
+                    )
+            if mode.profile:
+                self.profile(backend, server, port, cookie, token, started, tokens_file, next_token)
+            self.info.setdefault("tables", {})[backend.name] = agent("stats")
+            self.crash(backend, server, agent, port)
+        finally:
+            server.stop()
+            agent.close()
+
+    def profile(
+        self,
+        backend: Backend,
+        server: Server,
+        port: int,
+        cookie: str,
+        token: str,
+        started: str,
+        tokens_file: Path,
+        next_token: int,
+        only: set[str] | None = None,
+    ) -> None:
+        """Sample the two server workers (and the email worker) with py-spy during one extra,
+        unrecorded run of each figure: where the time inside a request goes."""
+        spy = VENV_BIN / "py-spy"
+        if not spy.exists():
+            self.notes.append("py-spy is not installed (pip install -e '.[dev]'): no profiles.")
+            return
+        c = self.mode.connections
+        loads = [
+            Load(
+                "sign_api",
+                f"/api/v1/statements/{SIGN}/signatures",
+                "sign_api.lua",
+                [SIGN, "prof"],
+                c,
+            ),
+            Load(
+                "sign_form",
+                f"/s/{SIGN}/sign/",
+                "sign_form.lua",
+                [SIGN, "profform", cookie, token, *([started] if started else [])],
+                c,
+            ),
+            Load(
+                "confirm",
+                f"/s/{CONFIRM}/confirm/",
+                "confirm.lua",
+                [CONFIRM, str(tokens_file.relative_to(ROOT)), str(next_token), cookie, token],
+                c,
+            ),
+            Load("statement_page", f"/s/{SIGN}/", connections=c),
+            Load("count", f"/api/v1/statements/{SIGN}/count", connections=c),
+            Load("list_deep", f"/s/{LIST}/signatories/?page=500", connections=2),
+            Load("ping", "/ping", connections=c),
+        ]
+        if only:
+            loads = [load for load in loads if load.figure in only]
+        folder = OUT / "profiles"
+        folder.mkdir(parents=True, exist_ok=True)
+        duration = self.mode.profile_duration
+        granian = min(server.pids("granian"))  # the master; --subprocesses takes the workers
+        email_worker = server.pids("undersigned.cli worker")
+        for load in loads:
+            waited = settle(server, self.quiet_cap())
+            self.spend(waited)
+            target = folder / f"{backend.name}-{load.figure}.txt"
+            spies = [
+                subprocess.Popen(
+                    [
+                        str(spy),
+                        "record",
+                        "--pid",
+                        str(granian),
+                        "--subprocesses",
+                        "--idle",
+                        "--nonblocking",
+                        "--rate",
+                        "200",
+                        "--duration",
+                        f"{duration + 2:g}",
+                        "--format",
+                        "raw",
+                        "-o",
+                        str(target),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            ]
+            if load.figure == "sign_api" and email_worker:
+                spies.append(
+                    subprocess.Popen(
+                        [
+                            str(spy),
+                            "record",
+                            "--pid",
+                            str(email_worker[0]),
+                            "--subprocesses",
+                            "--nonblocking",
+                            "--rate",
+                            "100",
+                            "--duration",
+                            f"{duration + 2:g}",
+                            "--format",
+                            "raw",
+                            "-o",
+                            str(folder / f"{backend.name}-email_worker.txt"),
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+            time.sleep(1)
+            result = run_wrk(load, port, duration, server, settle_first=False)
+            for proc in spies:
+                proc.wait(timeout=60)
+            self.info.setdefault("profiles", {}).setdefault(backend.name, {})[load.figure] = {
+                "file": str(target.relative_to(ROOT)),
+                "command": shlex.join(spies[0].args),  # type: ignore[arg-type]
+                "rate": result["rate"],
+            }
+            log(
+                f"  profiled {backend.name} {load.figure} ({result['rate']:.0f} req/s under "
+                f"py-spy; before it {waited})"
+            )
+
+    def crash(self, backend: Backend, server: Server, agent: Agent, port: int) -> None:
+        """kill -9 the server's processes in the middle of a sign-on run, then compare the
+        sign-ons it acknowledged with the rows in the database."""
+        load = Load(
+            "crash",
+            f"/api/v1/statements/{SIGN}/signatures",
+            "sign_api.lua",
+            [SIGN, "crash"],
+            self.mode.connections,
+        )
+        command = wrk_command(load, port, 6)
+        proc = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        time.sleep(3)
+        killed = server.crash()
+        out, _ = proc.communicate(timeout=60)
+        _children_cpu()
+        match = re.search(r"^BENCH_JSON (.*)$", out, re.MULTILINE)
+        result = json.loads(match.group(1)) if match else {"status": {"2xx": 0}, "errors": {}}
+        acked = result["status"]["2xx"]
+        stored = agent("count", slug=SIGN, prefix="crash-")["count"]
+        self.info.setdefault("crash", {})[backend.name] = {
+            "command": shlex.join(command),
+            "killed": len(killed),
+            "acked": acked,
+            "stored": stored,
+            "missing": max(0, acked - stored),
+            "errors": result.get("errors", {}),
+        }
+        log(
+            f"  crash check: {acked} acknowledged, {stored} stored after kill -9 of "
+            f"{len(killed)} server processes"
+        )
+
+    # Sign-on cost as the stored sign-ons grow ------------------------------------------------
+    def growth(self, backend: Backend) -> None:
+        mode = self.mode
+        backend.reset()
+        port = free_port()
+        env = backend.env(port)
+        agent = Agent(env, backend.data_dir.parent / f"{backend.name}-growth-seed.log")
+        server = Server(env, port, backend.data_dir.parent / f"{backend.name}-growth-serve.log")
+        try:
+            agent("migrate")
+            agent("statement", slug=GROW)
+            server.start()
+            log(f"{backend.label}: growth, serving on {HOST}:{port}")
+            c = mode.connections
+            run_wrk(Load("ping", "/ping", connections=c), port, 1, server)
+            for round_no in range(1, mode.runs + 1):
+                self.record(
+                    backend,
+                    "growth",
+                    self.measure(
+                        Load("ping", "/ping", connections=c), port, mode.growth_duration, server
+                    ),
+                    round=round_no,
+                )
+            warm = Load(
+                "warm", f"/api/v1/statements/{GROW}/signatures", "sign_api.lua", [GROW, "warm"], c
+            )
+            stored = 0
+            for point in mode.growth_points:
+                if point > stored:
+                    added = agent("add", slug=GROW, count=point - stored)
+                    log(f"  grew {GROW} to {added['stored']:,} sign-ons in {added['seconds']} s")
+                    stored = added["stored"]
+                base = agent("max_id", slug=GROW)["max_id"]
+                run_wrk(warm, port, 1, server)
+                settle(server, 0)
+                agent("trim", slug=GROW, above_id=base, purge_jobs=True)
+                self.drain(agent)
+                for round_no in range(1, mode.runs + 1):
+                    run_id = f"grow{point}r{round_no}"
+                    load = Load(
+                        "sign_api",
+                        f"/api/v1/statements/{GROW}/signatures",
+                        "sign_api.lua",
+                        [GROW, run_id],
+                        c,
+                    )
+                    result = self.run(load, port, mode.growth_duration, server)
+                    settle(server, 0)
+                    acked = result["status"]["2xx"]
+                    rows = agent("count", slug=GROW, prefix=f"{run_id}-")["count"]
+                    trimmed = agent("trim", slug=GROW, above_id=base, purge_jobs=True)
+                    drained = self.drain(agent)
+                    self.record(
+                        backend,
+                        "growth",
+                        result,
+                        round=round_no,
+                        stored=point,
+                        accepted={"count": acked, "rate": round(acked / result["seconds"], 1)},
+                        durability={
+                            "acked": acked,
+                            "stored": rows,
+                            "missing": max(0, acked - rows),
+                        },
+                        trimmed=trimmed["deleted"],
+                        drain=drained,
+                    )
+            self.info.setdefault("growth_tables", {})[backend.name] = agent("stats")
+        finally:
+            server.stop()
+            agent.close()
+
+
+# Report ----------------------------------------------------------------------------------
+FIGURES = [
+    ("ping", "`/ping` (the floor)", "GET /ping"),
+    ("statement_page", "Statement page", "GET /s/{slug}/"),
+    ("count", "Count endpoint", "GET /api/v1/statements/{slug}/count"),
+    (
+        "sign_api",
+        "Sign-on, JSON API (unique signers)",
+        "POST /api/v1/statements/{slug}/signatures → 202",
+    ),
+    ("sign_form", "Sign-on, HTML form with CSRF (unique signers)", "POST /s/{slug}/sign/ → 302"),
+    ("confirm", "Confirmations", "POST /s/{slug}/confirm/{token}/ → 200"),
+    ("list_first", "Signatory list, first page, 100,000 listed", "GET /s/{slug}/signatories/"),
+    ("list_deep", "Signatory list, page 500 of 1,000", "GET /s/{slug}/signatories/?page=500"),
+    ("ping_c1", "`/ping`, one connection", "GET /ping"),
+    ("list_first_c1", "Signatory list, first page, one connection", "GET /s/{slug}/signatories/"),
+    (
+        "list_deep_c1",
+        "Signatory list, page 500, one connection",
+        "GET /s/{slug}/signatories/?page=500",
+    ),
+]
+
+
+def _ms(us: float) -> str:
+    return f"{us / 1000:.1f}"
+
+
+def _spread(values: list[float], fmt: str = "{:,.0f}") -> str:
+    med = statistics.median(values)
+    return f"{fmt.format(med)} ({fmt.format(min(values))}–{fmt.format(max(values))})"
+
+
+# Where a sample's time goes: the first rule, in this order, that matches any frame of its
+# stack names it (so a query run while a template renders counts as database time); a stack
+# no rule matches is named by its innermost frame.
+CATEGORIES = [
+    ("SQLite: waiting for the write lock (BEGIN IMMEDIATE)", "_start_transaction_under_autocommit"),
+    ("Redis: queueing the email job (rq, django-rq)", r"\(redis/|\(rq/|django_tasks_rq|django_rq"),
+    ("database: COMMIT", r"BaseDatabaseWrapper\._commit|_savepoint_commit"),
+    (
+        "database: executing queries and fetching rows",
+        r"SQLiteCursorWrapper\.execute|\(psycopg/|\(sqlite3/|Cursor\.fetch",
+    ),
+    ("job queue in the database (django-tasks-db)", r"django_tasks_db/"),
+    ("template rendering", r"\(django/template/"),
+    ("forms: building and validating", r"\(django/forms/|django_countries|email_validator"),
+    ("ORM: building queries and model instances", r"\(django/db/models/"),
+    ("django-ninja / pydantic", r"\(ninja/|\(pydantic"),
+]
+
+
+def _frame_name(frame: str) -> str:
+    name = re.sub(r":\d+\)$", ")", frame)
+    name = re.sub(r"\(.*?(site-packages|lib/python3\.\d+)/", "(", name)
+    return name.replace(str(ROOT) + "/", "")
+
+
+def summarise_profile(
+    path: Path, top: int = 12
+) -> tuple[int, list[tuple[float, str]], list[tuple[float, str]]]:
+    """Of the samples taken inside a request (under WSGIHandler): the share of each kind of
+    work, and the project's own functions by inclusive share."""
+    categories: Counter[str] = Counter()
+    ours: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        frames = stack.split(";")
+        if not any(f.startswith("WSGIHandler.__call__") for f in frames):
+            continue
+        count = int(n)
+        total += count
+        names = [_frame_name(f) for f in frames]
+        for name in set(names):
+            if "(undersigned/" in name:
+                ours[name] += count
+        label = next(
+            (c for c, rule in CATEGORIES if any(re.search(rule, name) for name in names)), None
+        )
+        if label is None:
+            leaf = names[-1]
+            if "(undersigned/" in leaf:
+                label = "the project's own code"
+            elif re.search(r"\((django|csp|whitenoise|asgiref)/", leaf):
+                label = "Django: middleware, URL routing, request and response"
+            else:
+                label = "other (standard library, other packages)"
+        categories[label] += count
+    if not total:
+        return 0, [], []
+    kinds = [(100 * v / total, k) for k, v in categories.most_common()]
+    functions = [(100 * v / total, k) for k, v in ours.most_common(top)]
+    return total, kinds, functions
+
+
+def report(
+    records: list[dict[str, Any]], info: dict[str, Any], notes: list[str], path: Path
+) -> None:
+    mode = info["mode"]
+    lines: list[str] = []
+    w = lines.append
+    w("# Benchmark results")
+    w("")
+    w(
+        f"Written by `{info['command']}` on {info['started']} (run {info['run_id']}, took "
+        f"{info['minutes']:.1f} min). "
+        "Every figure below is from that run; rerun `make bench` to refresh this file. "
+        "Raw numbers for every run: `bench/out/results.json`."
+    )
+    w("")
+    w("**Setup.** " + info["setup"])
+    w("")
+    w(
+        f"**Method.** Each figure is measured {mode['runs']} times, interleaved in rounds (every "
+        "figure once per round), on the same server in the same run as `/ping`; the table "
+        "gives the median and, in brackets, min–max. Throughput runs last "
+        f"{mode['duration']:g} s with {mode['connections']} keep-alive connections from one wrk "
+        f"thread; one-connection runs last {mode['light_duration']:g} s. Latencies are wrk's, "
+        "over every answer in the run (closed loop: at 16 connections they include queueing "
+        "behind the two workers). `× /ping` divides the median rate (or the median p50) by "
+        '`/ping`\'s at the same number of connections. "Accepted" counts only sign-ons answered '
+        "`202` (API) or `302` (form) and confirmations answered `200`."
+    )
+    w("")
+    for note in notes:
+        w(f"> {note}")
+        w("")
+    by = lambda backend, phase, figure: [  # noqa: E731
+        r
+        for r in records
+        if r["backend"] == backend and r["phase"] == phase and r["figure"] == figure
+    ]
+    verdicts: list[str] = []
+    for backend in info["backends"]:
+        name = {"sqlite": "SQLite", "postgres": "PostgreSQL + Redis"}[backend]
+        w(f"## {name}")
+        w("")
+        if backend in info.get("skipped", {}):
+            w(f"Not measured: {info['skipped'][backend]}")
+            w("")
+            continue
+        code = info.get("code", {}).get(backend)
+        if code:
+            w(f"Source fingerprint of `undersigned/` when this server started: `{code}`.")
+            w("")
+        ping16 = by(backend, "figures", "ping")
+        ping1 = by(backend, "figures", "ping_c1")
+        if not ping16:
+            w("No figures recorded.")
+            continue
+        ping_rate = statistics.median(r["rate"] for r in ping16)
+        ping_p50_1 = statistics.median(r["latency_us"]["p50"] for r in ping1) if ping1 else 0
+        w(
+            "| Figure | Conns | Rate /s, median (min–max) | × /ping | p50 ms | p99 ms "
+            "| Non-2xx/3xx, errors | CPU ms per request (server + db) "
+            "| CPU cores: server / email worker / db / wrk / other |"
+        )
+        w("|---|---|---|---|---|---|---|---|---|")
+        for key, title, _ in FIGURES:
+            rows = by(backend, "figures", key)
+            if not rows:
+                continue
+            accepted = [r["accepted"]["rate"] for r in rows if r.get("accepted")]
+            rates = accepted or [r["rate"] for r in rows]
+            p50 = [r["latency_us"]["p50"] for r in rows]
+            p99 = [r["latency_us"]["p99"] for r in rows]
+            conns = rows[0]["connections"]
+            if conns == 1:
+                ratio = f"p50 {statistics.median(p50) / ping_p50_1:.1f}×" if ping_p50_1 else "–"
+            else:
+                ratio = f"{statistics.median(rates) / ping_rate:.2f}"
+            bad = sum(r["status"]["4xx"] + r["status"]["5xx"] + r["status"]["other"] for r in rows)
+            errs = sum(sum(r["errors"].values()) - r["errors"]["status"] for r in rows)
+            cpu = {k: statistics.median(r["cpu"][k] for r in rows) for k in rows[0]["cpu"]}
+            label = title + (" — accepted" if accepted else "")
+            w(
+                f"| {label} | {conns} | {_spread(rates)} | {ratio} "
+                f"| {_spread([x / 1000 for x in p50], '{:.1f}')} "
+                f"| {_spread([x / 1000 for x in p99], '{:.1f}')} | {bad}, {errs} "
+                f"| {statistics.median(r['cpu_ms_per_request'] for r in rows):.2f} "
+                f"| {cpu['server']:.2f} / {cpu['email_worker']:.2f} / {cpu['db']:.2f} "
+                f"/ {cpu['wrk']:.2f} / {cpu['other']:.2f} |"
+            )
+        w("")
+        # Durability
+        acked = stored = missing = 0
+        for key in ("sign_api", "sign_form", "confirm"):
+            for r in by(backend, "figures", key) + (by(backend, "growth", key)):
+                d = r.get("durability")
+                if d:
+                    acked += d["acked"]
+                    stored += d["stored"]
+                    missing += d["missing"]
+        crash = info.get("crash", {}).get(backend)
+        w(
+            (
+                "**Nothing acknowledged was lost.**"
+                if missing == 0
+                else "**ACKNOWLEDGED SIGN-ONS WERE LOST.**"
+            )
+            + " Over every measured sign-on and confirmation run "
+            f"on {name} ({acked:,} answered 202/302/200), {missing} acknowledged "
+            f"{'was' if missing == 1 else 'were'} missing from the database afterwards "
+            f"({stored:,} rows found; a few more rows than answers is normal: requests in flight "
+            "when wrk stopped were stored but their answers not counted)."
+        )
+        if crash:
+            w(
+                f"Crash check: `{crash['command']}`, with `kill -9` of all {crash['killed']} "
+                f"granian "
+                f"processes 3 s in: {crash['acked']:,} sign-ons acknowledged before the kill, "
+                f"{crash['stored']:,} rows found after it, **{crash['missing']} missing**."
+            )
+        held = sum(
+            (r.get("durability") or {}).get("held", 0)
+            for r in by(backend, "figures", "sign_form") + by(backend, "figures", "sign_api")
+        )
+        if held:
+            w(
+                f"{held:,} of these sign-ons were held for review by the app's screening "
+                "(stored and answered like the others, but not counted)."
+            )
+        dur = info.get("durability", {}).get(backend)
+        if dur:
+            w(f"Commit settings seen by the app's own connection: {dur['text']}.")
+        w("")
+        drains = [
+            r["drain"]
+            for r in by(backend, "figures", "sign_api") + by(backend, "figures", "sign_form")
+        ]
+        if drains:
+            slow = max(d["seconds"] for d in drains)
+            left = max(d["owed"] for d in drains)
+            sent = sum(
+                r["accepted"]["count"]
+                for r in by(backend, "figures", "sign_api") + by(backend, "figures", "sign_form")
+            )
+            span = sum(
+                r["seconds"] + r["drain"]["seconds"]
+                for r in by(backend, "figures", "sign_api") + by(backend, "figures", "sign_form")
+            )
+            w(
+                f"**Email.** The email worker sent the {sent:,} confirmation emails these runs "
+                f"queued at about {sent / span:,.0f}/s overall (run plus drain); the longest "
+                "wait for the queue to "
+                f"empty after a run was {slow:.0f} s"
+                + (
+                    f", and {left:,} emails were still owed when the "
+                    f"{info['mode']['drain_cap']:g} s cap ended a wait"
+                    if left
+                    else ""
+                )
+                + "."
+            )
+            w("")
+        # Growth
+        growth_ping = by(backend, "growth", "ping")
+        growth = by(backend, "growth", "sign_api")
+        if growth:
+            gp = statistics.median(r["rate"] for r in growth_ping) if growth_ping else 0
+            w(f"### Sign-on cost as stored sign-ons grow ({name})")
+            w("")
+            w(
+                f"A fresh database with one statement grown by bulk insert; at each size, "
+                f"{mode['runs']} runs of {mode['growth_duration']:g} s of JSON API sign-ons, "
+                "the rows each run added (and their queued email jobs) deleted after it so "
+                "every run starts at the stated size. `/ping` on the "
+                f"same server: {gp:,.0f}/s."
+            )
+            w("")
+            w(
+                "| Stored sign-ons | Accepted /s, median (min–max) | vs 1,000 | × /ping | p50 ms "
+                "| p99 ms "
+                "| CPU ms per sign-on (server + db) | vs 1,000 | other CPU cores |"
+            )
+            w("|---|---|---|---|---|---|---|---|---|")
+            points = sorted({r["stored"] for r in growth})
+            base_cost = statistics.median(
+                r["cpu_ms_per_request"] for r in growth if r["stored"] == points[0]
+            )
+            worst_cost = 0.0
+            base_rate = statistics.median(
+                r["accepted"]["rate"] for r in growth if r["stored"] == points[0]
+            )
+            worst = 0.0
+            for point in points:
+                rows = [r for r in growth if r["stored"] == point]
+                rates = [r["accepted"]["rate"] for r in rows]
+                med = statistics.median(rates)
+                worst = max(worst, abs(med / base_rate - 1))
+                cost = statistics.median(r["cpu_ms_per_request"] for r in rows)
+                worst_cost = max(worst_cost, abs(cost / base_cost - 1))
+                p50 = [r["latency_us"]["p50"] for r in rows]
+                p99 = [r["latency_us"]["p99"] for r in rows]
+                w(
+                    f"| {point:,} | {_spread(rates)} | {med / base_rate:.2f} | "
+                    f"{med / gp if gp else 0:.2f} | {_ms(statistics.median(p50))} | "
+                    f"{_ms(statistics.median(p99))} ({_ms(min(p99))}–{_ms(max(p99))}) | "
+                    f"{cost:.2f} | {cost / base_cost:.2f} | "
+                    f"{statistics.median(r['cpu']['other'] for r in rows):.2f} |"
+                )
+            w("")
+            w(f"Command (one run): `{growth[0]['command']}`")
+            w("")
+            largest = max(points)
+            verdicts.append(
+                _verdict(
+                    f"{name}: sign-on cost flat within 20% from {points[0]:,} to "
+                    f"{largest:,} stored",
+                    worst <= FLAT and worst_cost <= FLAT,
+                    f"largest change: accepted rate {worst:.0%}, CPU per sign-on {worst_cost:.0%} "
+                    f"of the {points[0]:,}-row figure",
+                )
+            )
+        # Verdicts for this backend
+        for key, label in (("sign_api", "JSON API"), ("sign_form", "HTML form")):
+            rows = by(backend, "figures", key)
+            if rows:
+                rate = statistics.median(r["accepted"]["rate"] for r in rows)
+                p99 = statistics.median(r["latency_us"]["p99"] for r in rows) / 1000
+                ok = rate >= SIGN_RATE and p99 < SIGN_P99
+                verdicts.append(
+                    _verdict(
+                        f"{name}: sign-ons through the {label} ≥ {SIGN_RATE:,} accepted/s "
+                        f"with p99 < {SIGN_P99} ms",
+                        ok,
+                        f"{rate:,.0f}/s ({_short(rate, SIGN_RATE)}), p99 {p99:.0f} ms"
+                        + (f" ({p99 / SIGN_P99:.1f}× the limit)" if p99 >= SIGN_P99 else ""),
+                    )
+                )
+        for key, label in (("statement_page", "statement page"), ("count", "count endpoint")):
+            rows = by(backend, "figures", key)
+            if rows:
+                ratio = statistics.median(r["rate"] for r in rows) / ping_rate
+                verdicts.append(
+                    _verdict(
+                        f"{name}: {label} ≥ {READ_RATIO} × /ping's rate",
+                        ratio >= READ_RATIO,
+                        f"{ratio:.2f} × /ping"
+                        + (
+                            f", short by {READ_RATIO - ratio:.2f} × /ping "
+                            f"({(READ_RATIO - ratio) * ping_rate:,.0f} req/s)"
+                            if ratio < READ_RATIO
+                            else ""
+                        ),
+                    )
+                )
+        for key, label in (
+            ("list_first", "first page, 16 connections"),
+            ("list_deep", "page 500, 16 connections"),
+            ("list_first_c1", "first page, 1 connection"),
+            ("list_deep_c1", "page 500, 1 connection"),
+        ):
+            rows = by(backend, "figures", key)
+            if rows:
+                p99 = statistics.median(r["latency_us"]["p99"] for r in rows) / 1000
+                verdicts.append(
+                    _verdict(
+                        f"{name}: signatory list at 100,000 signatories p99 < {LIST_P99} ms "
+                        f"({label})",
+                        p99 < LIST_P99,
+                        f"p99 {p99:.0f} ms"
+                        + (f", {p99 - LIST_P99:.0f} ms over" if p99 >= LIST_P99 else ""),
+                    )
+                )
+        verdicts.append(
+            _verdict(
+                f"{name}: no acknowledged sign-on missing",
+                missing == 0 and (not crash or crash["missing"] == 0),
+                f"{missing} missing in measured runs"
+                + (f", {crash['missing']} after kill -9" if crash else ""),
+            )
+        )
+    w("## Export of 1,000,000 sign-ons")
+    w("")
+    w("Not yet built (a later issue): no figure.")
+    w("")
+    w("## Targets")
+    w("")
+    w("| Target | Met? | This run |")
+    w("|---|---|---|")
+    lines.extend(verdicts)
+    w("")
+    w("## Commands")
+    w("")
+    w(
+        "The server: " + f"`{info['serve_command']}` with `RATE_LIMITS=off`, "
+        "`UNDERSIGNED_DATA_DIR=bench/out/<backend>/data` and, for PostgreSQL, "
+        f"`DATABASE_URL=postgres://postgres@127.0.0.1:5432/{PG_DB}` `REDIS_URL={REDIS_URL}`. "
+        "Data is seeded by `bench/seed.py` (bulk inserts; confirmation tokens made with "
+        "`undersigned.lib.tokens.make_token` against the same data folder's SECRET_KEY). The "
+        "load, one command per figure (first run shown; later runs differ only in the run id "
+        "that keeps signers unique and in the first token used):"
+    )
+    w("")
+    for backend in info["backends"]:
+        for key, title, what in FIGURES:
+            rows = by(backend, "figures", key)
+            if rows:
+                w(f"- {backend}, {title} ({what}): `{rows[0]['command']}`")
+    w("")
+    profiles = info.get("profiles", {})
+    if profiles:
+        w("## Where the time goes (py-spy)")
+        w("")
+        w(
+            "Each figure was run once more, unrecorded, while "
+            "`py-spy record --subprocesses --idle` "
+            "sampled both server workers at 200 Hz (wall clock, so time spent waiting for a lock "
+            "or the database counts). Shares are of the samples taken inside a request "
+            "(under `WSGIHandler.__call__`); inclusive, wrapper frames left out. The raw stacks "
+            "are in `bench/out/profiles/` (feed them to flamegraph.pl or speedscope)."
+        )
+        w("")
+        for backend, figures in profiles.items():
+            for figure, meta in figures.items():
+                total, incl, selfs = summarise_profile(ROOT / meta["file"])
+                if not total:
+                    continue
+                w(
+                    f"<details><summary>{backend} — {figure} "
+                    f"({meta['rate']:,.0f} req/s while sampled, "
+                    f"{total:,} samples)</summary>"
+                )
+                w("")
+                w("```")
+                w("-- by kind of work (innermost matching frame) --")
+                for share, name in incl:
+                    w(f"{share:5.1f}%  {name}")
+                w("-- the project's functions, inclusive --")
+                for share, name in selfs:
+                    w(f"{share:5.1f}%  {name}")
+                w("```")
+                w("</details>")
+                w("")
+            worker = OUT / "profiles" / f"{backend}-email_worker.txt"
+            if worker.exists():
+                w(
+                    f"Email worker ({backend}) during the sign-on profile: raw stacks in "
+                    f"`{worker.relative_to(ROOT)}`."
+                )
+                w("")
+    w("## Reading of this run")
+    w("")
+    w(info.get("analysis", "").strip() or "(Not written yet: see bench/README.md.)")
+    w("")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _short(rate: float, target: float) -> str:
+    if rate >= target:
+        return "met"
+    return f"{target - rate:,.0f}/s short, {target / rate:.1f}× to go" if rate else "none accepted"
+
+
+def _verdict(target: str, ok: bool, detail: str) -> str:
+    return f"| {target} | {'yes' if ok else '**no**'} | {detail} |"
+
+
+ANALYSIS_START, ANALYSIS_END = "<!-- analysis:start -->", "<!-- analysis:end -->"
+
+
+def kept_analysis(path: Path, run_id: str) -> str:
+    """The hand-written reading between the markers in the current RESULTS.md, flagged when
+    it was written for another run."""
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    if ANALYSIS_START not in text:
+        return ""
+    block = text.split(ANALYSIS_START, 1)[1].split(ANALYSIS_END, 1)[0].strip()
+    written_for = re.search(r"run (\S+)\)", block)
+    stale = (
+        ""
+        if (written_for and written_for.group(1) == run_id)
+        else ("> Written for an earlier run: check it against the figures above.\n\n")
+    )
+    return f"{ANALYSIS_START}\n{stale}{block}\n{ANALYSIS_END}"
+
+
+# Main ------------------------------------------------------------------------------------
+def wait_for_wrk() -> None:
+    deadline = time.monotonic() + 600
+    while shutil.which("wrk") is None:
+        if time.monotonic() > deadline:
+            sys.exit("bench: wrk is not installed (apt-get install wrk)")
+        log("waiting for wrk to be installed (apt-get install wrk)...")
+        time.sleep(10)
+
+
+def services_up() -> bool:
+    for port in (5432, 6379):
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                pass
+        except OSError:
+            return False
+    return True
+
+
+def versions() -> str:
+    def run(*cmd: str) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
+        except OSError:
+            return "?"
+
+    from importlib.metadata import version
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.machine(),
+    )
+    commit = run("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD")
+    dirty = run("git", "-C", str(ROOT), "status", "--porcelain", "--", "undersigned")
+    wrk = run("sh", "-c", "wrk -v 2>&1 | head -1").split(" Copyright")[0]
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    postgres = run("psql", "--version").split()[-1] if shutil.which("psql") else "?"
+    redis_version = (
+        run("redis-server", "--version").split()[2].removeprefix("v=")
+        if shutil.which("redis-server")
+        else "?"
+    )
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB; "
+        f"Python {platform.python_version()}, Django {version('django')}, "
+        f"granian {version('granian')}, {wrk}; PostgreSQL {postgres}, Redis {redis_version}. "
+        f"App at commit {commit}"
+        + (
+            f" with uncommitted changes to {len(dirty.splitlines())} file(s) under undersigned/ "
+            "(other engineers' work in progress was measured as it stood)"
+            if dirty
+            else ""
+        )
+        + f". Load average at start: {load}; the `other` CPU "
+        "column shows what else the machine was doing during each run."
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a ~3-minute smoke run (short runs, no 1M point, no profiles)",
+    )
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "all"], default="all")
+    parser.add_argument("--runs", type=int, help="measured runs per figure (default 3)")
+    parser.add_argument("--duration", type=float, help="seconds per throughput run (default 10)")
+    parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profiles")
+    parser.add_argument(
+        "--no-growth", action="store_true", help="skip the 1,000 → 1,000,000 growth phase"
+    )
+    parser.add_argument(
+        "--report", action="store_true", help="only rewrite the report from bench/out/results.json"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="report path (default bench/RESULTS.md; --quick: bench/out/RESULTS.quick.md)",
+    )
+    args = parser.parse_args()
+    mode = mode_from(args)
+    target = (
+        args.out or (OUT / "RESULTS.quick.md" if args.quick else BENCH / "RESULTS.md")
+    ).resolve()
+    raw = OUT / ("results.quick.json" if args.quick else "results.json")
+    if args.report:
+        saved = json.loads(raw.read_text())
+        saved["info"]["analysis"] = kept_analysis(target, saved["info"]["run_id"])
+        report(saved["records"], saved["info"], saved["notes"], target)
+        print(f"wrote {target}")
+        return
+    wait_for_wrk()
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    run_id = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    bench = Bench(mode)
+    backends = ["sqlite", "postgres"] if args.backend == "all" else [args.backend]
+    bench.info.update(
+        run_id=run_id,
+        started=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        command=" ".join(["bench/run.py", *sys.argv[1:]]),
+        mode=mode.__dict__,
+        backends=backends,
+        serve_command=f"undersigned serve --host {HOST} --port PORT --workers {WORKERS}",
+        setup=versions(),
+    )
+    for name in backends:
+        backend = Backend(
+            name=name,
+            label={"sqlite": "SQLite", "postgres": "PostgreSQL + Redis"}[name],
+            data_dir=OUT / name / "data",
+        )
+        if name == "postgres" and not services_up():
+            bench.info.setdefault("skipped", {})[name] = (
+                "PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not running."
+            )
+            log("PostgreSQL or Redis is not running: skipping that backend")
+            continue
+        try:
+            bench.figures(backend)
+            if not args.no_growth:
+                bench.growth(backend)
+        except Exception as exc:
+            bench.notes.append(f"{backend.label}: the run stopped early: {exc}")
+            log(f"{backend.label}: stopped early: {exc}")
+    bench.info["minutes"] = (time.monotonic() - started) / 60
+    raw.write_text(
+        json.dumps({"records": bench.records, "info": bench.info, "notes": bench.notes}, indent=1)
+    )
+    bench.info["analysis"] = kept_analysis(target, run_id)
+    report(bench.records, bench.info, bench.notes, target)
+    log(
+        f"wrote {os.path.relpath(target, ROOT)} and {os.path.relpath(raw, ROOT)} "
+        f"in {bench.info['minutes']:.1f} min"
+    )
+
+
+if __name__ == "__main__":
+    main()
