@@ -1266,11 +1266,12 @@ def report(
             largest = max(points)
             verdicts.append(
                 _verdict(
-                    f"{name}: sign-on cost flat within 20% from {points[0]:,} to "
-                    f"{largest:,} stored",
-                    worst <= FLAT and worst_cost <= FLAT,
-                    f"largest change: accepted rate {worst:.0%}, CPU per sign-on {worst_cost:.0%} "
-                    f"of the {points[0]:,}-row figure",
+                    f"{name}: sign-on cost (CPU per sign-on, server + db) flat within 20% "
+                    f"from {points[0]:,} to {largest:,} stored",
+                    worst_cost <= FLAT,
+                    f"largest change: CPU per sign-on {worst_cost:.0%}; accepted rate "
+                    f"{worst:.0%}, against the {points[0]:,}-row figure (rates move with "
+                    "the other load on the machine)",
                 )
             )
         # Verdicts for this backend
@@ -1369,7 +1370,10 @@ def report(
             "`py-spy record --subprocesses --idle` "
             "sampled both server workers at 200 Hz (wall clock, so time spent waiting for a lock "
             "or the database counts). Shares are of the samples taken inside a request "
-            "(under `WSGIHandler.__call__`); inclusive, wrapper frames left out. The raw stacks "
+            "(under `WSGIHandler.__call__`), first by kind of work (each sample goes to the first "
+            "kind, in the order of `CATEGORIES` in bench/run.py, matching any frame of its stack, "
+            "so a query run while a template renders counts as database time), then by the "
+            "project's own functions, inclusive. The raw stacks "
             "are in `bench/out/profiles/` (feed them to flamegraph.pl or speedscope)."
         )
         w("")
@@ -1385,7 +1389,7 @@ def report(
                 )
                 w("")
                 w("```")
-                w("-- by kind of work (innermost matching frame) --")
+                w("-- by kind of work --")
                 for share, name in incl:
                     w(f"{share:5.1f}%  {name}")
                 w("-- the project's functions, inclusive --")

@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "undersigned.statements",
     "undersigned.signatures",
     "undersigned.tracker",
+    "undersigned.moderation",
+    "undersigned.console",
     "undersigned.api",
 ]
 
@@ -276,7 +278,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# Organizers log in on the console's own page (throttled); the admin is for the operator.
+LOGIN_URL = "accounts:login"
 
 # Languages ----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -44,7 +44,7 @@ class ManageTests(BaseTestCase):
         for url in ("/tracker/manage/", ACTION_URL, ASSESSMENT_URL):
             response = self.client.get(url)
             self.assertEqual(response.status_code, 302, url)
-            self.assertIn("/admin/login/?next=", response["Location"])
+            self.assertIn("/console/login/?next=", response["Location"])
         self.client.post(ACTION_URL, self.action_data(sources=[self.source.pk]))
         self.assertFalse(Action.objects.exists())
 

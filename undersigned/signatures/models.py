@@ -135,6 +135,16 @@ class Signature(models.Model):
     # empty when it was not. A held sign-on looks normal to its signer but is not counted.
     hold_reason = models.CharField(_("held for review because"), max_length=200, blank=True)
     note = models.CharField(_("moderator's note"), max_length=500, blank=True)
+    # Set while an organizer's invalidation holds this sign-on, so reverting that decision
+    # restores the status it had (undersigned.moderation).
+    invalidation_batch = models.ForeignKey(
+        "moderation.InvalidationBatch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="signatures",
+    )
+    status_before_invalidation = models.CharField(max_length=12, choices=Status.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)

@@ -7,6 +7,7 @@ written in one transaction, so an acknowledged sign-on always has its email comi
 from __future__ import annotations
 
 import enum
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,6 +16,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -22,7 +24,8 @@ from django.utils.translation import gettext as _
 
 from undersigned.audit.services import audit_log
 from undersigned.lib.emails import email_key
-from undersigned.lib.text import search_key, sort_key
+from undersigned.lib.text import clean_line, search_key, sort_key
+from undersigned.moderation.models import BatchKind, InvalidationBatch
 from undersigned.signatures.models import (
     CATEGORY_RANK,
     INDIVIDUAL_RANK,
@@ -444,6 +447,185 @@ def signature_reject(*, signature_ids: Iterable[int], actor: Actor, reason: str 
             )
             changed += 1
     return changed
+
+
+# Organizer corrections (the console) ------------------------------------------------------
+# What _derive recomputes, written with every status change.
+_DERIVED_FIELDS = ("status", "counted", "listed", "group_rank", "sort_key", "search_key")
+_GONE = (Status.WITHDRAWN, Status.INVALIDATED)
+
+
+def _locked_in(statement: Statement, signature_id: int) -> Signature:
+    """The sign-on, locked, if it belongs to this statement (Signature.DoesNotExist if not):
+    an organizer's powers stop at their own statement."""
+    # Only the sign-on's row is locked, not the statement's: decisions on other sign-ons and
+    # confirmations go on meanwhile.
+    signature = (
+        Signature.objects.select_for_update(of=("self",))
+        .select_related("statement")
+        .get(pk=signature_id, statement_id=statement.pk)
+    )
+    signature._loaded_status = signature.status  # type: ignore[attr-defined]
+    return signature
+
+
+def _user(actor: Actor) -> Any:
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def signature_update_display(
+    *,
+    statement: Statement,
+    signature_id: int,
+    actor: Actor,
+    name: str,
+    name_alt: str = "",
+    affiliation: str = "",
+    display: str = Display.FULL,
+) -> Signature:
+    """Correct how a signer is shown (a typo, the name in Hangul, hiding the name). The list
+    keys are derived again, and the `listed` counter moves when a name is hidden or shown."""
+    values = {
+        "name": clean_line(name)[:200],
+        "name_alt": clean_line(name_alt)[:200],
+        "affiliation": clean_line(affiliation)[:200],
+        "display": display,
+    }
+    if not values["name"]:
+        raise ValidationError(_("A sign-on needs a name."))
+    if display not in Display.values:
+        raise ValidationError(_("Choose how the name is shown."))
+    with transaction.atomic():
+        signature = _locked_in(statement, signature_id)
+        changed = [f for f, value in values.items() if getattr(signature, f) != value]
+        if changed:
+            for f in changed:
+                setattr(signature, f, values[f])
+            _save_transition(
+                signature,
+                signature.statement,
+                action="signature.display_changed",
+                actor=actor,
+                extra_fields=tuple(changed),
+                data={"fields": changed},
+            )
+    return signature
+
+
+def signature_release_hold(
+    *, statement: Statement, signature_ids: Iterable[int], actor: Actor
+) -> int:
+    """A moderator vouches for sign-ons the abuse defenses held quietly: they count (and
+    list) again as their status says. Returns how many were released."""
+    changed = 0
+    with transaction.atomic():
+        for signature_id in signature_ids:
+            try:
+                signature = _locked_in(statement, signature_id)
+            except Signature.DoesNotExist:
+                continue
+            if not signature.hold_reason:
+                continue
+            reason, signature.hold_reason = signature.hold_reason, ""
+            _save_transition(
+                signature,
+                signature.statement,
+                action="signature.hold_released",
+                actor=actor,
+                extra_fields=("hold_reason",),
+                data={"hold_reason": reason},
+            )
+            changed += 1
+    return changed
+
+
+def signature_merge(
+    *, statement: Statement, keep_id: int, duplicate_id: int, actor: Actor
+) -> InvalidationBatch:
+    """Keep one of two sign-ons by the same signer; the other is invalidated with the reason
+    "duplicate of #id", through a batch of one, so the merge can be reverted like any
+    invalidation. Counts follow."""
+    if keep_id == duplicate_id:
+        raise ValidationError(_("Choose two different sign-ons."))
+    with transaction.atomic():
+        # Locked in id order, so two merges of the same pair cannot deadlock.
+        rows = {pk: _locked_in(statement, pk) for pk in sorted((keep_id, duplicate_id))}
+        keep, duplicate = rows[keep_id], rows[duplicate_id]
+        if keep.status in _GONE:
+            raise ValidationError(_("The sign-on to keep is withdrawn or invalidated."))
+        if duplicate.status in _GONE:
+            raise ValidationError(_("The duplicate is already withdrawn or invalidated."))
+        batch = InvalidationBatch.objects.create(
+            statement_id=statement.pk,
+            kind=BatchKind.MERGE,
+            criteria={"ids": [duplicate.pk], "duplicate_of": keep.pk},
+            reason=f"duplicate of #{keep.pk}",
+            count=1,
+            created_by=_user(actor),
+        )
+        duplicate.status_before_invalidation = duplicate.status
+        duplicate.status = Status.INVALIDATED
+        duplicate.invalidation_batch = batch
+        _save_transition(
+            duplicate,
+            duplicate.statement,
+            action="signature.merged",
+            actor=actor,
+            extra_fields=("invalidation_batch", "status_before_invalidation"),
+            data={"duplicate_of": keep.pk, "batch": batch.pk},
+        )
+    return batch
+
+
+def _save_transitions(
+    signatures: list[Signature], statement: Statement, *, extra_fields: tuple[str, ...] = ()
+) -> None:
+    """Save status changes made to many locked sign-ons of one statement at once: derived
+    fields in one bulk update, the counters moved by the sum of the changes in one statement.
+    For decisions over thousands of rows (a spam wave), where _save_transition's queries per
+    row would not do. The caller owns the transaction and writes one audit entry."""
+    before = {s.pk: (s.counted, s.listed) for s in signatures}
+    for signature in signatures:
+        _derive(signature, statement)
+    Signature.objects.bulk_update(signatures, [*_DERIVED_FIELDS, *extra_fields], batch_size=500)
+    moved = [s for s in signatures if (s.counted, s.listed) != before[s.pk]]
+    org_ids = [s.pk for s in moved if s.kind == Kind.ORGANIZATION and s.counted != before[s.pk][0]]
+    slugs: dict[int, list[str]] = defaultdict(list)
+    if org_ids:
+        through = Signature.networks.through.objects.filter(signature_id__in=org_ids)
+        for signature_id, slug in through.values_list("signature_id", "network__slug"):
+            slugs[signature_id].append(slug)
+    deltas: dict[tuple[str, str, int], int] = defaultdict(int)
+    for signature in moved:
+        shard = signature.pk % _SHARDS
+        was_counted, was_listed = before[signature.pk]
+        if signature.counted != was_counted:
+            for dim, key in _tally_cells(signature, slugs[signature.pk]):
+                deltas[(dim, key, shard)] += 1 if signature.counted else -1
+        if signature.listed != was_listed:
+            deltas[("listed", signature.kind, shard)] += 1 if signature.listed else -1
+    rows = [(statement.pk, dim, key, shard, n) for (dim, key, shard), n in deltas.items() if n]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(_UPSERT, rows)
+    forget_cached_pages(statement)
+
+
+def signatures_apply_moderation_policy(*, statement: Statement, kind: str) -> int:
+    """After the statement's approval rule for `kind` changed: turned on, sign-ons already
+    counted stay counted (they count as approved); turned off, confirmed sign-ons waiting
+    for approval are counted. Returns how many sign-ons changed. The caller (statement_update)
+    owns the transaction and the audit entry."""
+    waiting = Signature.objects.filter(statement=statement, kind=kind, status=Status.CONFIRMED)
+    if statement.is_moderated(kind):
+        return waiting.filter(counted=True).update(
+            status=Status.APPROVED, decided_at=timezone.now()
+        )
+    ids = list(waiting.filter(counted=False).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), 500):
+        rows = list(Signature.objects.select_for_update().filter(pk__in=ids[start : start + 500]))
+        _save_transitions(rows, statement)
+    return len(ids)
 
 
 # Email bookkeeping ------------------------------------------------------------------------
