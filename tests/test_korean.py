@@ -127,6 +127,10 @@ def english_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
             text = " ".join(english.split())
             if len(text.split()) < 2:
                 continue
+            # Strings with no words of their own ("%(title)s — %(statement_title)s") read the
+            # same in every language: nothing to find.
+            if not re.search(r"[A-Za-z]", PLACEHOLDER.sub("", text)):
+                continue
             pieces = [re.escape(piece) for piece in PLACEHOLDER.split(text)]
             patterns.append((text, re.compile(".{1,200}?".join(pieces), re.IGNORECASE)))
     return tuple(patterns)

@@ -1,4 +1,5 @@
-"""The `undersigned` command: demo, serve, worker, recount, createorganizer, manage."""
+"""The `undersigned` command: demo, serve, worker, recount, createorganizer, import-signers,
+export, backup, restore, manage."""
 
 from __future__ import annotations
 
@@ -151,8 +152,53 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("email")
     create.add_argument("--superuser", action="store_true")
     create.add_argument("--password-stdin", action="store_true")
+    imp = sub.add_parser(
+        "import-signers", help="import sign-ons from a form tool's CSV export (Google Forms)"
+    )
+    imp.add_argument("slug", help="the statement's address")
+    imp.add_argument("file", metavar="FILE.csv")
+    imp.add_argument(
+        "--map",
+        action="append",
+        metavar="COL=FIELD",
+        help="what a column holds (header or number); repeat for several",
+    )
+    imp.add_argument("--dry-run", action="store_true", help="report every row; write nothing")
+    imp.add_argument(
+        "--send-confirmation", action="store_true", help="store pending; email a confirm link"
+    )
+    imp.add_argument("--approve", action="store_true", help="approve the imported sign-ons")
+    export = sub.add_parser("export", help="export the signatories (CSV, XLSX, JSON) or the PDF")
+    export.add_argument("slug", help="the statement's address")
+    export.add_argument("--format", required=True, choices=["csv", "xlsx", "json", "pdf"])
+    export.add_argument("--out", metavar="FILE", help="file to write (default: standard output)")
+    export.add_argument(
+        "--private", action="store_true", help="every sign-on with contacts, for organizers"
+    )
+    export.add_argument("--status", action="append", help="with --private: only this status")
+    export.add_argument("--language", help="language of group names and of the PDF")
+    export.add_argument("--snapshot", metavar="N", help="a frozen snapshot, as delivered")
+    backup = sub.add_parser("backup", help="back up the whole database to a file")
+    backup.add_argument("file", metavar="FILE")
+    backup.add_argument(
+        "--format", choices=["native", "json"], help="json: portable between SQLite and PostgreSQL"
+    )
+    backup.add_argument("--force", action="store_true", help="overwrite FILE")
+    restore = sub.add_parser("restore", help="restore the database from a backup file")
+    restore.add_argument("file", metavar="FILE")
+    restore.add_argument("--force", action="store_true", help="replace a database holding data")
     sub.add_parser("manage", help="run any Django management command (`undersigned manage help`)")
     return parser
+
+
+# Subcommands that are management commands of the same options: the arguments go through as
+# typed, so the command line and `manage` parse them the same way.
+PASSTHROUGH = {
+    "import-signers": "import_signers",
+    "export": "export",
+    "backup": "backup",
+    "restore": "restore",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _manage("emailworker", *(["--batch"] if args.batch else []))
         elif args.command == "recount":
             _manage("recount", *([args.slug] if args.slug else []))
+        elif args.command in PASSTHROUGH:
+            _manage(PASSTHROUGH[args.command], *argv[1:])
         elif args.command == "createorganizer":
             _manage(
                 "createorganizer",

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "undersigned.tracker",
     "undersigned.moderation",
     "undersigned.console",
+    "undersigned.delivery",
     "undersigned.api",
 ]
 

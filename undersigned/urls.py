@@ -33,6 +33,7 @@ urlpatterns += i18n_patterns(
     path("", include("undersigned.statements.urls")),
     path("", include("undersigned.signatures.urls")),
     path("", include("undersigned.tracker.urls")),
+    path("", include("undersigned.delivery.urls")),
     # The organizer console, and its log-in and password pages (kept in their own namespace:
     # they are the only /console/ pages open to everyone).
     path("console/", include("undersigned.accounts.urls")),

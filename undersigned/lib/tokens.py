@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core import signing
 
-PURPOSES = {"confirm", "withdraw"}
+PURPOSES = {"confirm", "withdraw", "unsubscribe"}
 
 
 class InvalidToken(Exception):

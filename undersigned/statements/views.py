@@ -11,6 +11,7 @@ from django.utils.html import escape
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
+from undersigned.delivery.selectors import statement_page_record
 from undersigned.signatures.forms import SignatureForm
 from undersigned.signatures.screening import form_started_token
 from undersigned.signatures.selectors import count_phrase, statement_counts
@@ -69,6 +70,7 @@ def render_statement(
         "demands": statement.text(language).get("demands") or [],
         "targets": statement.targets.all(),
         "progress": progress(statement) if statement.is_public else [],
+        "delivery": statement_page_record(statement, language=language),
         "open": statement.is_open_for_signing(),
         "org_form": forms.get(Kind.ORGANIZATION)
         or SignatureForm(initial={"kind": Kind.ORGANIZATION, "started": started}, prefix="org"),

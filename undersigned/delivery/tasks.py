@@ -1,0 +1,92 @@
+"""The job that emails an update to the signers who asked for updates. Idempotent: each
+(update, signer) pair is recorded, and a pair already sent is skipped, so a job run twice or
+requeued after a crash emails no one twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django_tasks import task
+
+from undersigned.delivery.models import Update, UpdateEmail
+from undersigned.delivery.services import update_email_mark_sent
+from undersigned.lib.tokens import make_token
+from undersigned.signatures.models import Signature
+from undersigned.signatures.models import Status as SignatureStatus
+from undersigned.signatures.tasks import signature_links
+
+logger = logging.getLogger(__name__)
+
+# Signers who are counted or waiting only for an organizer's approval.
+RECIPIENT_STATUSES = (SignatureStatus.CONFIRMED, SignatureStatus.APPROVED)
+
+
+def unsubscribe_url(signature: Signature) -> str:
+    token = make_token("unsubscribe", signature.pk, signature.nonce)
+    with translation.override(signature.language):
+        path = reverse(
+            "delivery:unsubscribe", kwargs={"slug": signature.statement.slug, "token": token}
+        )
+    return settings.BASE_URL + path
+
+
+def render_update_email(
+    context: dict[str, Any], *, to: Sequence[str], language: str
+) -> EmailMultiAlternatives:
+    """As undersigned.lib.emails.render_email, from this app's templates."""
+    with translation.override(language):
+        subject = " ".join(render_to_string("delivery/emails/update.subject.txt", context).split())
+        text = render_to_string("delivery/emails/update.txt", context)
+        html = render_to_string("delivery/emails/update.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=list(to))
+    message.attach_alternative(html, "text/html")
+    message.extra_headers["Content-Language"] = language
+    # One-click unsubscribe (RFC 8058): mail programs show a button that POSTs to the link.
+    message.extra_headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+    message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message
+
+
+@task()
+def send_update_emails(update_id: int) -> str:
+    update = (
+        Update.objects.select_related("statement__current_version").filter(pk=update_id).first()
+    )
+    if update is None or not update.notify:
+        return "nothing to send"
+    statement = update.statement
+    recipients = Signature.objects.filter(
+        statement=statement, wants_updates=True, status__in=RECIPIENT_STATUSES
+    ).select_related("statement")
+    sent = 0
+    # One SMTP connection for the whole batch; each message is sent outside any transaction,
+    # so a slow mail server never holds the database's write lock.
+    with get_connection() as connection:
+        for signature in recipients.iterator(chunk_size=500):
+            record, _created = UpdateEmail.objects.get_or_create(update=update, signature=signature)
+            if record.sent_at is not None:
+                continue
+            language = signature.language
+            context = {
+                "signature": signature,
+                "language": language,
+                "statement_title": statement.title(language),
+                "update": update.text(language),
+                "update_language": update.language_for(language),
+                "unsubscribe_url": unsubscribe_url(signature),
+                **signature_links(signature),
+            }
+            message = render_update_email(context, to=[signature.email], language=language)
+            message.connection = connection
+            message.send()
+            update_email_mark_sent(email_id=record.pk)
+            sent += 1
+    logger.info("update %s: sent to %s signers", update_id, sent)
+    return f"sent {sent}"
