@@ -104,16 +104,18 @@ INSTALLED_APPS = [
     "undersigned.accounts",
     "undersigned.statements",
     "undersigned.signatures",
-    "undersigned.tracker",
     "undersigned.moderation",
-    "undersigned.console",
     "undersigned.delivery",
+    "undersigned.tracker",
     "undersigned.api",
+    "undersigned.console",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "undersigned.lib.charset.RequestCharsetMiddleware",
+    # Access-Control-Allow-Origin for /api/v1 and /osdi/v1 reads (undersigned.api.cors).
+    "undersigned.api.cors.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -27,13 +27,16 @@ urlpatterns = [
     path("ping", ping, name="ping"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
+    path("osdi/v1/", include("undersigned.api.osdi")),
+    # Frameable by partner sites; no language prefix (see undersigned.signatures.embed).
+    path("embed/", include("undersigned.signatures.embed")),
     path("admin/", admin.site.urls),
 ]
 urlpatterns += i18n_patterns(
     path("", include("undersigned.statements.urls")),
     path("", include("undersigned.signatures.urls")),
-    path("", include("undersigned.tracker.urls")),
     path("", include("undersigned.delivery.urls")),
+    path("", include("undersigned.tracker.urls")),
     # The organizer console, and its log-in and password pages (kept in their own namespace:
     # they are the only /console/ pages open to everyone).
     path("console/", include("undersigned.accounts.urls")),

@@ -14,8 +14,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Status
+from ninja.decorators import decorate_view
 from ninja.errors import ValidationError as NinjaValidationError
 
+from undersigned.api.caching import public_cache
 from undersigned.api.schemas import (
     SIGNATURE_BODY_SCHEMA,
     CountsOut,
@@ -24,12 +26,10 @@ from undersigned.api.schemas import (
     SignatoryPageOut,
     StatementOut,
 )
+from undersigned.api.signing import SignOnRefused, language_of, sign_on
 from undersigned.api.tracker import router as tracker_router
-from undersigned.lib.http import client_ip, ip_hash
-from undersigned.signatures.forms import SignatureForm, clean_referral, is_text
 from undersigned.signatures.models import Source
 from undersigned.signatures.selectors import public_signatories, statement_counts
-from undersigned.signatures.services import SigningClosed, signature_create
 from undersigned.statements.models import Kind, Statement
 from undersigned.statements.selectors import public_statements, statement_by_slug
 
@@ -38,7 +38,8 @@ api = NinjaAPI(
     version="1",
     description="Public statements, counts and signatories, and JSON sign-on.",
     openapi_url="/openapi.json",
-    docs_url="/docs",
+    # Swagger UI would load from a CDN, which the Content-Security-Policy blocks.
+    docs_url=None,
     urls_namespace="api",
 )
 
@@ -46,24 +47,6 @@ api = NinjaAPI(
 # A slug as the URL patterns of the pages accept it; anything else cannot name a statement
 # (and must not reach the database: PostgreSQL refuses NUL characters with an exception).
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
-
-# The sign-on body: text fields, then the ones with their own JSON type.
-TEXT_FIELDS = (
-    "kind",
-    "name",
-    "name_alt",
-    "affiliation",
-    "category",
-    "city",
-    "region",
-    "country",
-    "website",
-    "contact_name",
-    "contact_title",
-    "phone",
-    "email",
-    "display",
-)
 
 
 def _errors(status: int, errors: dict[str, list[str]]) -> Status[dict[str, Any]]:
@@ -146,7 +129,14 @@ def statement_out(statement: Statement) -> dict[str, Any]:
     }
 
 
+# How long a cache may keep each public read (seconds): the count is what a surge of readers
+# polls, so it is kept shortest; statements and their lists change less often.
+COUNT_MAX_AGE = 5
+READ_MAX_AGE = 15
+
+
 @api.get("/statements", response=list[StatementOut], tags=["statements"])
+@decorate_view(public_cache(READ_MAX_AGE, stale=60))
 def list_statements(request: HttpRequest) -> list[dict[str, Any]]:
     """Released statements (drafts and statements still collecting privately are not listed)."""
     return [
@@ -154,7 +144,12 @@ def list_statements(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-@api.get("/statements/{slug}", response={200: StatementOut, 404: ErrorsOut}, tags=["statements"])
+@api.get(
+    "/statements/{slug}",
+    response={200: StatementOut, 404: ErrorsOut},
+    tags=["statements"],
+)
+@decorate_view(public_cache(READ_MAX_AGE, stale=60))
 def get_statement(request: HttpRequest, slug: str) -> dict[str, Any]:
     """One statement by its address. Counts are null until the statement is released."""
     return statement_out(_statement(slug))
@@ -167,17 +162,24 @@ def _public_statement(slug: str) -> Statement:
     return statement
 
 
-@api.get("/statements/{slug}/count", response={200: CountsOut, 404: ErrorsOut}, tags=["statements"])
+@api.get(
+    "/statements/{slug}/count",
+    response={200: CountsOut, 404: ErrorsOut},
+    tags=["statements"],
+)
+@decorate_view(public_cache(COUNT_MAX_AGE, stale=30))
 def get_count(request: HttpRequest, slug: str) -> Any:
-    """Just the counts of confirmed (and, where required, approved) sign-ons."""
+    """Just the counts of confirmed (and, where required, approved) sign-ons. Cacheable for
+    five seconds (and thirty more while a fresh copy is fetched), with an ETag."""
     return statement_counts(_public_statement(slug))
 
 
 @api.get(
     "/statements/{slug}/signatories",
-    response={200: SignatoryPageOut, 404: ErrorsOut},
+    response={200: SignatoryPageOut, 400: ErrorsOut, 404: ErrorsOut},
     tags=["signatories"],
 )
+@decorate_view(public_cache(READ_MAX_AGE, stale=60))
 def get_signatories(
     request: HttpRequest,
     slug: str,
@@ -241,85 +243,14 @@ def post_signature(request: HttpRequest, slug: str) -> Any:
         return _errors(400, {"__all__": [_("The request body is not valid JSON.")]})
     if not isinstance(body, dict):
         return _errors(400, {"__all__": [_("The request body must be a JSON object.")]})
-    language = _language(body.get("language"), statement)
-    if language is None:
-        codes = ", ".join(code for code, _name in settings.LANGUAGES)
-        return _errors(400, {"language": [_("Choose one of: %(codes)s.") % {"codes": codes}]})
-    with translation.override(language):
-        return _sign(request, statement, body, language)
-
-
-def _language(value: Any, statement: Statement) -> str | None:
-    """The signer's language (emails go out in it): a supported code, "ko-KR" read as "ko"."""
-    if value is None:
-        return translation.get_language() or statement.default_language
-    if not isinstance(value, str):
-        return None
     try:
-        return translation.get_supported_language_variant(value, strict=False)
-    except LookupError:
-        return None
-
-
-def _form_data(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The JSON body as form data. Each field must have its JSON type: a number is not a name,
-    nor "yes" a boolean. null stands for a field left out; unknown fields are ignored.
-    A field refused here does not reach the form."""
-    data: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    for key in (*TEXT_FIELDS, "ref"):
-        value = body.get(key)
-        if isinstance(value, str):
-            data[key] = value
-        elif value is not None:
-            errors[key] = [_("Send this field as a string.")]
-    updates = body.get("updates")
-    if isinstance(updates, bool):
-        data["wants_updates"] = "on" if updates else ""
-    elif updates is not None:
-        errors["updates"] = [_("Send true or false.")]
-    networks = body.get("networks")
-    if isinstance(networks, list) and all(isinstance(n, str) for n in networks):
-        data["networks"] = networks
-    elif networks is not None:
-        errors["networks"] = [_("Send a list of network codes.")]
-    # Text that is not Unicode (JSON's lone surrogate escapes) cannot reach the database.
-    for key, value in list(data.items()):
-        if not all(is_text(t) for t in (value if isinstance(value, list) else [value])):
-            errors[key] = [_("Remove the invisible or control characters from this field.")]
-            del data[key]
-    return data, errors
-
-
-def _sign(request: HttpRequest, statement: Statement, body: dict[str, Any], language: str) -> Any:
-    data, errors = _form_data(body)
-    form = SignatureForm(_QueryDict(data), statement=statement)
-    if not form.is_valid() or errors:
-        for name, messages in form.errors.items():
-            errors.setdefault(name, [str(m) for m in messages])
-        return _errors(400, errors)
-    try:
-        signature_create(
-            statement=statement,
-            data=form.cleaned_data,  # type: ignore[arg-type]
-            ip_hash=ip_hash(client_ip(request)),
-            source=Source.API,
-            language=language,
-            referral=clean_referral(data.get("ref", "")),
+        language = language_of(body.get("language"), statement)
+        sign_on(
+            request=request, statement=statement, body=body, language=language, source=Source.API
         )
-    except SigningClosed as exc:
-        return _errors(409, {"__all__": [exc.message]})
+    except SignOnRefused as exc:
+        return _errors(exc.status, exc.errors)
     return Status(202, {"status": "pending_confirmation"})
-
-
-class _QueryDict(dict):  # type: ignore[type-arg]
-    """Just enough of QueryDict for a form fed from JSON (multi-valued `networks`)."""
-
-    def getlist(self, key: str, default: Any = None) -> list[Any]:
-        value = self.get(key, default)
-        if value is None:
-            return []
-        return value if isinstance(value, list) else [value]
 
 
 api.add_router("/", tracker_router)

@@ -21,7 +21,7 @@ class TextOut(Schema):
     demands: list[str] = []
 
 
-class DemandOut(Schema):
+class StatementDemandOut(Schema):
     number: int
     text: dict[str, str]
 
@@ -42,7 +42,7 @@ class StatementOut(Schema):
     version: int | None
     version_hash: str | None
     text: dict[str, TextOut]
-    demands: list[DemandOut]
+    demands: list[StatementDemandOut]
     targets: list[TargetOut]
     opens_at: datetime | None
     release_at: datetime | None

@@ -11,7 +11,9 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
+from ninja.decorators import decorate_view
 
+from undersigned.api.caching import public_cache
 from undersigned.api.schemas import ErrorsOut
 from undersigned.tracker.exports import actions_data, agreements_data, statement_demands
 from undersigned.tracker.selectors import KEY, actions_for_api, statement_for_tracker
@@ -19,6 +21,8 @@ from undersigned.tracker.selectors import KEY, actions_for_api, statement_for_tr
 router = Router(tags=["tracker"])
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
+# The tracker changes when an organizer records something, a few times a week at most.
+TRACKER_MAX_AGE = 60
 
 
 class SourceOut(Schema):
@@ -170,6 +174,7 @@ class ActionOut(Schema):
 
 
 @router.get("/statements/{slug}/demands", response={200: list[DemandOut], 404: ErrorsOut})
+@decorate_view(public_cache(TRACKER_MAX_AGE, stale=300))
 def get_demands(request: HttpRequest, slug: str) -> Any:
     """The statement's demands, each with its current status and its full public status
     history (oldest first), every entry with its sources. 404 until the statement is public."""
@@ -179,6 +184,7 @@ def get_demands(request: HttpRequest, slug: str) -> Any:
 
 
 @router.get("/agreements", response=list[AgreementOut])
+@decorate_view(public_cache(TRACKER_MAX_AGE, stale=300))
 def get_agreements(request: HttpRequest) -> Any:
     """The agreements on record with their PA-X ids, parties, links to other agreements, and
     provisions with their current status."""
@@ -186,6 +192,7 @@ def get_agreements(request: HttpRequest) -> Any:
 
 
 @router.get("/actions", response={200: list[ActionOut], 400: ErrorsOut})
+@decorate_view(public_cache(TRACKER_MAX_AGE, stale=300))
 def get_actions(
     request: HttpRequest,
     actor: str = Query("", max_length=40, description="An actor's key; includes its bodies"),

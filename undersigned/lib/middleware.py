@@ -13,9 +13,11 @@ from django.utils.translation import get_language_from_path, get_supported_langu
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 # Paths that are not pages for people, or that are not translated.
-_SKIP = ("/api/", "/osdi/", "/admin/", "/static/", "/healthz", "/ping", "/i18n/")
-# Machine-facing paths have no language prefix; they answer in the Accept-Language asked for.
-_NEGOTIATED = ("/api/", "/osdi/")
+_SKIP = ("/api/", "/osdi/", "/embed/", "/admin/", "/static/", "/healthz", "/ping", "/i18n/")
+# Machine-facing paths, and the embeds in partner sites' frames (where a redirect or a
+# cookie would be a third party's), have no language prefix; they answer in the
+# Accept-Language asked for.
+_NEGOTIATED = ("/api/", "/osdi/", "/embed/")
 
 
 def _preferred(request: HttpRequest) -> str | None:
