@@ -68,6 +68,22 @@ class SecurityHeaderTests(BaseTestCase):
         self.assertEqual(response["X-Content-Type-Options"], "nosniff")
         self.assertEqual(response["Referrer-Policy"], "same-origin")
 
+    def test_the_policy_built_once_still_follows_the_settings_in_force(self) -> None:
+        page = f"/s/{self.statement.slug}/"
+        self.assertIn("default-src 'self'", self.client.get(page)["Content-Security-Policy"])
+        policy = {"DIRECTIVES": {"default-src": ["'self'", "https://cdn.example.org"]}}
+        with override_settings(
+            CONTENT_SECURITY_POLICY=policy, CONTENT_SECURITY_POLICY_REPORT_ONLY=policy
+        ):
+            response = self.client.get(page)
+            self.assertIn("https://cdn.example.org", response["Content-Security-Policy"])
+            self.assertIn(
+                "https://cdn.example.org", response["Content-Security-Policy-Report-Only"]
+            )
+        response = self.client.get(page)
+        self.assertNotIn("cdn.example.org", response["Content-Security-Policy"])
+        self.assertNotIn("Content-Security-Policy-Report-Only", response)
+
 
 def deploy_check(**environment: str) -> subprocess.CompletedProcess[str]:
     """`undersigned manage check --deploy --fail-level WARNING` in a fresh data folder."""

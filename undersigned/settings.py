@@ -116,7 +116,8 @@ MIDDLEWARE = [
     "undersigned.lib.charset.RequestCharsetMiddleware",
     # Access-Control-Allow-Origin for /api/v1 and /osdi/v1 reads (undersigned.api.cors).
     "undersigned.api.cors.CorsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp, with the header built once (undersigned.lib.csp).
+    "undersigned.lib.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -8,6 +8,7 @@ import json
 import unicodedata
 from typing import Any
 
+from django.core.cache import caches
 from django.test import Client
 
 from tests.base import ORG, PERSON, BaseTestCase
@@ -546,3 +547,35 @@ class EncodingTests(BaseTestCase):
     def test_a_name_that_grows_under_normalisation_is_stored(self) -> None:
         self.sign({**PERSON, "name": "\ufdfa" * 60, "affiliation": "a" * 200, "city": "c" * 100})
         self.assertLessEqual(len(Signature.objects.get().search_key), 800)
+
+
+class SharedFieldsTests(BaseTestCase):
+    """The API validates with the declared fields shared rather than copied (render=False):
+    the answers must be the same, and the forms people see must not change."""
+
+    def test_a_validation_only_form_judges_like_a_rendered_one(self) -> None:
+        from undersigned.signatures.forms import SignatureForm
+
+        for _what, start, changes, field, message in CASES:
+            data = {**start, **changes}
+            shared = SignatureForm(data, render=False)
+            copied = SignatureForm(data)
+            self.assertEqual(shared.is_valid(), copied.is_valid(), _what)
+            self.assertEqual(shared.errors, copied.errors, _what)
+            self.assertIn(message, " ".join(shared.errors.get(field, [])), _what)
+
+    def test_api_and_form_sign_ons_leave_the_page_forms_as_they_were(self) -> None:
+        page = f"/s/{self.statement.slug}/"
+        before = self.client.get(page).content.decode()
+        self.client.post(
+            f"/api/v1/statements/{self.statement.slug}/signatures",
+            json.dumps({**PERSON, "name": "Shared Fields"}),
+            content_type="application/json",
+        )
+        self.sign({**ORG, "email": ""})  # refused, shown again with its errors
+        self.sign({**PERSON, "email": "shared-fields@example.org"})
+        caches["local"].clear()  # the page as rendered now, not the copy kept for 2 s
+        after = Client().get(page).content.decode()
+        for hint in ('autocomplete="organization"', 'autocomplete="name"', "address-level2"):
+            self.assertEqual(before.count(hint), after.count(hint), hint)
+            self.assertIn(hint, after)

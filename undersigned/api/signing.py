@@ -103,7 +103,7 @@ def sign_on(
     against the per-address limits."""
     with translation.override(language):
         data, errors = form_data(body)
-        form = SignatureForm(_QueryDict(data), statement=statement)
+        form = SignatureForm(_QueryDict(data), statement=statement, render=False)
         if not form.is_valid() or errors:
             for name, messages in form.errors.items():
                 errors.setdefault(name, [str(m) for m in messages])

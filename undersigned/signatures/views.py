@@ -34,8 +34,10 @@ PREFIX = {Kind.ORGANIZATION: "org", Kind.INDIVIDUAL: "ind"}
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     statement = statement_by_slug(slug)
     kind = (request.POST.get("org-kind") and Kind.ORGANIZATION) or Kind.INDIVIDUAL
-    form = SignatureForm(request.POST, prefix=PREFIX[kind])
+    form = SignatureForm(request.POST, prefix=PREFIX[kind], render=False)
     if not form.is_valid():
+        # Shown again with its errors: a form of its own, which may set its widgets' attributes.
+        form = SignatureForm(request.POST, prefix=PREFIX[kind])
         return render_statement(request, statement, forms={kind: form}, status=400)
     try:
         signature_create(
@@ -51,6 +53,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             ),
         )
     except SigningClosed as exc:
+        form = SignatureForm(request.POST, prefix=PREFIX[kind])
         return render_statement(
             request, statement, forms={kind: form}, error=exc.message, status=409
         )

@@ -1,0 +1,169 @@
+"""CPU cost of one request, in process: the app's WSGI handler called directly, no server,
+no network, no load generator. For comparing two versions of the code quickly on a busy
+machine (process CPU time moves far less with other load than wrk's rates do).
+
+    .venv/bin/python bench/profile_signon.py [--n 2000] [--profile] [what ...]
+
+`what` is any of ping, count, page, sign_api, sign_form (default: all). Uses a fresh SQLite
+database in a temporary data folder unless DATABASE_URL is set (then a database named
+undersigned_profile, dropped and made again). Prints CPU ms per request (median of 5 rounds)
+and its ratio to /ping's in the same round (median of the rounds); with --profile, the 25
+costliest functions (PROFILE_LINES, PROFILE_SORT) of one more round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any
+
+os.environ.setdefault("UNDERSIGNED_DATA_DIR", tempfile.mkdtemp(prefix="undersigned-profile-"))
+os.environ.setdefault("RATE_LIMITS", "off")
+os.environ.setdefault("EMAIL_URL", "outbox:")
+if os.environ.get("DATABASE_URL"):
+    os.environ["DATABASE_URL"] = (
+        os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/undersigned_profile"
+    )
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import django
+
+django.setup()
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.db import connection  # noqa: E402
+
+SLUG = "profile"
+
+
+def setup_database() -> None:
+    if connection.vendor == "postgresql":
+        from django.db import connections
+
+        name = connection.settings_dict["NAME"]
+        with connections["default"]._nodb_cursor() as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    import seed
+
+    seed.cmd_migrate()
+    seed.cmd_statement(SLUG)
+
+
+class Call:
+    """One WSGI call, built once, replayed with a counter in the body."""
+
+    def __init__(self, method: str, path: str, body: str = "", ctype: str = "") -> None:
+        self.method, self.path, self.body, self.ctype = method, path, body, ctype
+        self.app = get_wsgi_application()
+        self.cookies = ""
+
+    def __call__(self, i: int) -> int:
+        body = self.body.replace("{i}", str(i)).encode()
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": self.method,
+            "PATH_INFO": self.path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": "127.0.0.1:8000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_TYPE": self.ctype,
+            "HTTP_COOKIE": self.cookies,
+        }
+        status: list[str] = []
+        result = self.app(environ, lambda s, h, *a: status.append(s))
+        for _chunk in result:
+            pass
+        if hasattr(result, "close"):
+            result.close()
+        return int(status[0].split()[0])
+
+
+def calls() -> dict[str, tuple[Call, set[int]]]:
+    api_body = json.dumps(
+        {"kind": "individual", "name": "Profile Signer {i}", "email": "p-{i}@bench.example.org"}
+    )
+    return {
+        "ping": (Call("GET", "/ping"), {200}),
+        "count": (Call("GET", f"/api/v1/statements/{SLUG}/count"), {200}),
+        "page": (Call("GET", f"/s/{SLUG}/"), {200}),
+        "sign_api": (
+            Call("POST", f"/api/v1/statements/{SLUG}/signatures", api_body, "application/json"),
+            {202},
+        ),
+    }
+
+
+def measure(call: Call, ok: set[int], n: int, offset: int) -> float:
+    start = time.process_time()
+    for i in range(offset, offset + n):
+        status = call(i)
+        if status not in ok:
+            raise SystemExit(f"{call.path}: answered {status}")
+    return (time.process_time() - start) * 1000 / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", nargs="*")
+    parser.add_argument("--n", type=int, default=2000, help="requests per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    setup_database()
+    table = calls()
+    names = args.what or list(table)
+    if "ping" not in names:
+        names.insert(0, "ping")
+    offset = 0
+    for name in names:  # warm up: imports, caches, first queries
+        measure(*table[name], 50, offset)
+        offset += 50
+    # Rounds interleave the requests, so each round's ratio to /ping compares like with like
+    # on a machine whose speed moves with its other load.
+    per: dict[str, list[float]] = {name: [] for name in names}
+    for _round in range(args.rounds):
+        for name in names:
+            per[name].append(measure(*table[name], args.n, offset))
+            offset += args.n
+    for name in names:
+        ratios = [a / b for a, b in zip(per[name], per["ping"], strict=True)]
+        print(
+            f"{name:10} {statistics.median(per[name]):6.3f} CPU ms/request "
+            f"(min {min(per[name]):.3f}, max {max(per[name]):.3f}), "
+            f"{statistics.median(ratios):5.2f} x /ping; {connection.vendor}, "
+            f"n={args.n}x{args.rounds}"
+        )
+    if args.profile:
+        for name in names:
+            if name == "ping":
+                continue
+            profiler = cProfile.Profile()
+            profiler.enable()
+            measure(*table[name], args.n, offset)
+            profiler.disable()
+            offset += args.n
+            out = io.StringIO()
+            stats = pstats.Stats(profiler, stream=out)
+            stats.sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
+            stats.print_stats(int(os.environ.get("PROFILE_LINES", "25")))
+            print(f"== {name}\n{out.getvalue()}")
+
+
+if __name__ == "__main__":
+    main()
