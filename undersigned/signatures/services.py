@@ -181,6 +181,9 @@ def _save_transition(
         counted=int(signature.counted) - int(was_counted),
         listed=int(signature.listed) - int(was_listed),
     )
+    if was_listed or signature.listed:
+        # A listed name changed (a correction, initials only): this process's list pages go.
+        forget_cached_pages(statement)
     audit_log(
         action=action,
         obj=signature,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,11 +24,12 @@ from undersigned.signatures.services import (
     signature_create,
     signature_withdraw,
 )
-from undersigned.statements.models import Kind
-from undersigned.statements.selectors import statement_by_slug
+from undersigned.statements.models import Kind, Statement
+from undersigned.statements.selectors import list_page_key, statement_by_slug
 from undersigned.statements.views import render_statement
 
 PREFIX = {Kind.ORGANIZATION: "org", Kind.INDIVIDUAL: "ind"}
+LIST_TTL = 2  # seconds, as the statement page
 
 
 @require_POST
@@ -72,6 +74,20 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "signatures/list_private.html", {"statement": statement}, status=403)
     kind = request.GET.get("kind", "")
     q = request.GET.get("q", "")
+    if not q:
+        # The list without a search is the same for every reader: kept for LIST_TTL seconds
+        # per process and language, like the statement page (a surge reads the first pages).
+        page = f"{request.GET.get('page', '1')}:{settings.SIGNATORIES_PAGE_SIZE}"
+        key = list_page_key(statement, kind, page, get_language() or "")
+        cached = caches["local"].get(key)
+        if cached is None:
+            cached = _signatories(request, statement, kind, q).content
+            caches["local"].set(key, cached, LIST_TTL)
+        return HttpResponse(cached)
+    return _signatories(request, statement, kind, q)
+
+
+def _signatories(request: HttpRequest, statement: Statement, kind: str, q: str) -> HttpResponse:
     page = public_signatories(
         statement,
         kind=kind,

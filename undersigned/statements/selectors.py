@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import QuerySet
@@ -22,9 +24,28 @@ def _release_due() -> None:
 
 
 def forget_cached_pages(statement: Statement) -> None:
-    """Drop this process's cached copies of the statement page and counts after a change."""
+    """Drop this process's cached copies of the statement page, list pages and counts after a
+    change."""
     keys = [f"statement-page:{statement.slug}:{code}" for code, _name in settings.LANGUAGES]
-    caches["local"].delete_many([*keys, f"counts:{statement.pk}", f"statement:{statement.slug}"])
+    caches["local"].delete_many(
+        [
+            *keys,
+            f"counts:{statement.pk}",
+            f"statement:{statement.slug}",
+            f"list-generation:{statement.pk}",
+        ]
+    )
+
+
+def list_page_key(statement: Statement, kind: str, page: str, language: str) -> str:
+    """The cache key of one page of the public list. The list's pages are too many to name in
+    forget_cached_pages, so their keys carry a generation that forgetting replaces."""
+    cache = caches["local"]
+    generation = cache.get(f"list-generation:{statement.pk}")
+    if generation is None:
+        generation = secrets.token_hex(4)
+        cache.set(f"list-generation:{statement.pk}", generation, None)
+    return f"list:{statement.pk}:{generation}:{kind[:20]}:{page[:20]}:{language}"
 
 
 def public_statements() -> QuerySet[Statement]:
