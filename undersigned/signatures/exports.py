@@ -256,13 +256,30 @@ class _Line:
 
 
 def csv_lines(table: Table, *, tick: Tick | None = None) -> Iterator[str]:
-    """The table as CSV, one line at a time: feed it to a StreamingHttpResponse or a file."""
+    """The table as CSV, one line at a time: feed it to a StreamingHttpResponse or a file.
+
+    What safe_cell and _cell_text do, inlined for the common cells (text, numbers, dates):
+    a million rows of 28 columns are 28 million cells, and each function call counts."""
     buffer = _Line()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(table.columns)
     yield buffer.value
+    columns = table.columns
+    zone = timezone.get_current_timezone()
     for row in table.rows:
-        writer.writerow([safe_cell(_cell_text(row.get(c))) for c in table.columns])
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            kind = value.__class__
+            if kind is str:
+                if value and value.startswith(FORMULA_START):
+                    value = "'" + value
+            elif kind is datetime.datetime and value.tzinfo is not None:
+                value = value.astimezone(zone).isoformat()
+            elif kind is not int:
+                value = safe_cell(_cell_text(value))
+            cells.append(value)
+        writer.writerow(cells)
         yield buffer.value
         if tick:
             tick()
