@@ -171,7 +171,14 @@ def _public_statement(slug: str) -> Statement:
 def get_count(request: HttpRequest, slug: str) -> Any:
     """Just the counts of confirmed (and, where required, approved) sign-ons. Cacheable for
     five seconds (and thirty more while a fresh copy is fetched), with an ETag."""
-    return statement_counts(_public_statement(slug))
+    counts = statement_counts(_public_statement(slug))
+    # The most polled answer, written directly: three integers need no schema validation
+    # (CountsOut still documents them), which was a tenth of the request's CPU.
+    body = json.dumps(
+        {k: int(counts[k]) for k in ("organizations", "individuals", "total")},  # type: ignore[literal-required]
+        separators=(",", ":"),
+    )
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
 @api.get(

@@ -269,7 +269,7 @@ def csv_lines(table: Table, *, tick: Tick | None = None) -> Iterator[str]:
     for row in table.rows:
         cells = []
         for column in columns:
-            value = row.get(column)
+            value: Any = row.get(column)
             kind = value.__class__
             if kind is str:
                 if value and value.startswith(FORMULA_START):
