@@ -46,6 +46,21 @@ ACTION_LABELS: dict[str, Promise] = {
     "update.posted": _("Update posted"),
 }
 
+OBJECT_LABELS: dict[str, Promise] = {
+    "apitoken": _("API token"),
+    "delivery": _("Delivery"),
+    "invalidationbatch": _("Invalidation"),
+    "partner": _("Partner"),
+    "screeninglimits": _("Abuse limits"),
+    "screeningrule": _("Allow or block entry"),
+    "signature": _("Sign-on"),
+    "snapshot": _("Snapshot"),
+    "statement": _("Statement"),
+    "statementrole": _("Team role"),
+    "update": _("Update"),
+    "user": _("Organizer account"),
+}
+
 KEY_LABELS: dict[str, Promise] = {
     "batch": _("Decision"),
     "code": _("Code"),
@@ -70,6 +85,11 @@ KEY_LABELS: dict[str, Promise] = {
 def action_label(code: str) -> str:
     label = ACTION_LABELS.get(code)
     return str(label) if label is not None else code
+
+
+def object_label(object_type: str) -> str:
+    label = OBJECT_LABELS.get(object_type)
+    return str(label) if label is not None else object_type
 
 
 def _value_labels() -> dict[str, str]:
