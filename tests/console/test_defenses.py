@@ -218,7 +218,9 @@ class BlockListTests(DefensesTestCase):
         self.sign_as("two@spam.example", ip="198.51.100.50")
         self.assertTrue(self.signature("one@spam.example").hold_reason)
         self.assertEqual(self.signature("two@spam.example").hold_reason, "")
-        actions = list(AuditEntry.objects.filter(object_type="screeningrule").values_list("action", flat=True))
+        actions = list(
+            AuditEntry.objects.filter(object_type="screeningrule").values_list("action", flat=True)
+        )
         self.assertEqual(sorted(actions), ["screening.rule_added", "screening.rule_removed"])
 
     def test_rules_are_per_statement(self) -> None:
@@ -227,9 +229,7 @@ class BlockListTests(DefensesTestCase):
         self.client.post(
             f"/s/{self.other.slug}/sign/", self.form_data({**PERSON, "email": "x@spam.example"})
         )
-        self.assertEqual(
-            Signature.objects.get(statement=self.other).hold_reason, ""
-        )
+        self.assertEqual(Signature.objects.get(statement=self.other).hold_reason, "")
 
 
 class EntryValidationTests(DefensesTestCase):
@@ -296,15 +296,15 @@ class LimitTests(DefensesTestCase):
         self.assertRedirects(response, self.url("defenses"))
         self.burst(1, start=2)
         self.assertEqual(self.held(), 1)
-        self.assertIn("over 2 sign-ons a minute", Signature.objects.exclude(hold_reason="").get().hold_reason)
+        self.assertIn(
+            "over 2 sign-ons a minute", Signature.objects.exclude(hold_reason="").get().hold_reason
+        )
         # Back to the default: empty fields.
         self.set_limits()
         self.burst(1, start=3, ip="198.51.100.61")
         self.assertEqual(self.held(), 1)
         entries = AuditEntry.objects.filter(action="screening.limits_changed").order_by("id")
-        self.assertEqual(
-            [e.data["after"]["per_minute"] for e in entries], [2, None]
-        )
+        self.assertEqual([e.data["after"]["per_minute"] for e in entries], [2, None])
 
     def test_an_allowed_range_skips_the_burst_limit_and_the_fill_time(self) -> None:
         self.set_limits(min_fill_seconds="30")
@@ -314,7 +314,9 @@ class LimitTests(DefensesTestCase):
         # The same burst from elsewhere is held: by the fill time here, the form being fast.
         self.burst(2, ip="192.0.2.1", start=10)
         self.assertEqual(self.held(), 2)
-        self.assertIn("form filled in", Signature.objects.exclude(hold_reason="").first().hold_reason)  # type: ignore[union-attr]
+        self.assertIn(
+            "form filled in", Signature.objects.exclude(hold_reason="").first().hold_reason
+        )  # type: ignore[union-attr]
 
     def test_an_allowed_domain_still_fails_the_honeypot_and_a_block_wins(self) -> None:
         self.add_rule("email_domain", "campus.example", action="allow")
@@ -323,9 +325,13 @@ class LimitTests(DefensesTestCase):
         data = self.form_data({**PERSON, "email": "a@campus.example"})
         data["ind-homepage"] = "http://spam.example"
         self.client.post(f"/s/{self.statement.slug}/sign/", data)
-        self.assertEqual(self.signature("a@campus.example").hold_reason, "filled in the hidden field")
+        self.assertEqual(
+            self.signature("a@campus.example").hold_reason, "filled in the hidden field"
+        )
         self.sign_as("b@campus.example", ip="192.0.2.8")
-        self.assertEqual(self.signature("b@campus.example").hold_reason, "blocked IP range 192.0.2.0/24")
+        self.assertEqual(
+            self.signature("b@campus.example").hold_reason, "blocked IP range 192.0.2.0/24"
+        )
 
     @override_settings(RATE_LIMITS=False)
     def test_rate_limits_off_in_settings_still_switches_the_address_limits_off(self) -> None:
@@ -342,5 +348,7 @@ class LimitTests(DefensesTestCase):
             with self.subTest(values):
                 response = self.set_limits(**values)
                 self.assertEqual(response.status_code, 400)
-                self.assertContains(response, "Please correct the fields marked below.", status_code=400)
+                self.assertContains(
+                    response, "Please correct the fields marked below.", status_code=400
+                )
         self.assertFalse(ScreeningLimits.objects.exists())

@@ -62,7 +62,9 @@ class TrafficReportTests(ConsoleTestCase):
 
     def test_the_page_shows_hash_prefixes_and_links_spikes_to_the_invalidation(self) -> None:
         flood_hour = timezone.localtime(self.now - timedelta(hours=2)).replace(minute=0)
-        since, until = (f"{t:%Y-%m-%dT%H:%M}" for t in (flood_hour, flood_hour + timedelta(hours=1)))
+        since, until = (
+            f"{t:%Y-%m-%dT%H:%M}" for t in (flood_hour, flood_hour + timedelta(hours=1))
+        )
         self.client.force_login(self.moderator)
         page = self.client.get(self.url("traffic")).content.decode()
         full = ip_hash(FLOOD_IP)
