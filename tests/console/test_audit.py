@@ -148,5 +148,6 @@ class AuditTests(ConsoleTestCase):
                 self.assertNotEqual(action_label(code), english, code)
 
     def test_details_read_as_before_and_after(self) -> None:
-        rows = describe_data({"before": "confirmed", "after": "approved", "reason": "ok"})
+        with translation.override("en"):
+            rows = describe_data({"before": "confirmed", "after": "approved", "reason": "ok"})
         self.assertEqual(rows, [("Change", "Confirmed → Approved"), ("Reason", "ok")])

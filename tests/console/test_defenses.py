@@ -352,3 +352,24 @@ class LimitTests(DefensesTestCase):
                     response, "Please correct the fields marked below.", status_code=400
                 )
         self.assertFalse(ScreeningLimits.objects.exists())
+
+
+class HotPathTests(DefensesTestCase):
+    def test_the_sign_on_path_reads_the_lists_once_and_not_on_every_sign_on(self) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        self.add_rule("email_domain", "spam.example")
+        self.add_rule("ip_range", "192.0.2.0/24", action="allow")
+        self.client.logout()
+        with CaptureQueriesContext(connection) as first:
+            self.sign({**PERSON, "email": "one@example.org"})
+        with CaptureQueriesContext(connection) as second:
+            self.sign({**PERSON, "email": "two@spam.example"})
+
+        def reads(queries: Any) -> int:
+            return sum("moderation_screening" in q["sql"] for q in queries.captured_queries)
+
+        self.assertEqual(reads(first), 2)  # the limits and the lists, then kept for a moment
+        self.assertEqual(reads(second), 0)
+        self.assertTrue(self.signature("two@spam.example").hold_reason)

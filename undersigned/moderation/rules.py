@@ -6,6 +6,7 @@ the list, the console and the audit log hold no signer's address."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -24,6 +25,8 @@ def ascii_domain(domain: str) -> str:
     domain = domain.strip().lower().rstrip(".").removeprefix("@")
     if not domain:
         raise ValueError("empty domain")
+    if domain.isascii():
+        return domain  # already the ASCII form (the sign-on path's usual case: no codec)
     try:
         return domain.encode("idna").decode("ascii")
     except UnicodeError:
@@ -40,10 +43,15 @@ def address_key(address: str) -> str:
     return f"{local}@{domain}"
 
 
+@functools.lru_cache(maxsize=2)
+def _digest_key(secret: str) -> bytes:
+    return hashlib.sha256(f"undersigned.address:{secret}".encode()).digest()
+
+
 def address_digest(address: str) -> str:
     """A keyed hash of the normalised address: equal for j.park+x@GMail.com and
     jpark@gmail.com, useless without the site's key."""
-    key = hashlib.sha256(f"undersigned.address:{settings.SECRET_KEY}".encode()).digest()
+    key = _digest_key(settings.SECRET_KEY)
     return hmac.new(key, address_key(address).encode(), hashlib.sha256).hexdigest()[:40]
 
 
@@ -77,23 +85,33 @@ def _domain_and_parents(domain: str) -> list[str]:
 
 @dataclass
 class RuleSet:
-    """One action's entries (allow or block), ready to match."""
+    """One action's entries (allow or block), ready to match: a set lookup per prefix
+    length in use, per domain level and per address, whatever the length of the list."""
 
-    networks: list[Network] = field(default_factory=list)
+    # (IP version, prefix length) -> {the range's leading bits as an int: the range as text}
+    networks: dict[tuple[int, int], dict[int, str]] = field(default_factory=dict)
     domains: set[str] = field(default_factory=set)
     addresses: set[str] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         return bool(self.networks or self.domains or self.addresses)
 
+    def add_network(self, network: Network) -> None:
+        bits = network.max_prefixlen - network.prefixlen
+        prefix = int(network.network_address) >> bits
+        self.networks.setdefault((network.version, network.prefixlen), {})[prefix] = str(network)
+
     def match(self, *, ip: str, email: str) -> str:
         """What matched, in words for the hold reason, or ""."""
         if self.networks and ip:
             address = _address(ip)
             if address is not None:
-                for network in self.networks:
-                    if address.version == network.version and address in network:
-                        return f"IP range {network}"
+                value = int(address)
+                for (version, prefixlen), prefixes in self.networks.items():
+                    if version == address.version:
+                        found = prefixes.get(value >> (address.max_prefixlen - prefixlen))
+                        if found is not None:
+                            return f"IP range {found}"
         if (self.domains or self.addresses) and "@" in email:
             if self.domains:
                 try:

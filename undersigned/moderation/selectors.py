@@ -4,6 +4,7 @@ only console views behind statement_role_required call them, never a public page
 
 from __future__ import annotations
 
+import secrets
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -274,31 +275,46 @@ def _screening_key(statement_id: int) -> str:
     return f"screening:{statement_id}"
 
 
+# Compiled settings of this process, by statement: (their token, the settings). They are
+# used while the local cache still holds the same token; the token alone goes through the
+# cache, as unpickling the compiled lists on every sign-on would cost more than the check.
+_compiled: dict[int, tuple[str, Screening]] = {}
+
+
+def _load_screening(statement_id: int) -> Screening:
+    screening = Screening()
+    limits = ScreeningLimits.objects.filter(statement_id=statement_id).first()
+    if limits is not None:
+        screening.own_per_minute = limits.per_minute
+        screening.own_per_hour = limits.per_hour
+        screening.own_min_fill_seconds = limits.min_fill_seconds
+    rules = ScreeningRule.objects.filter(statement_id=statement_id).values_list(
+        "action", "kind", "value"
+    )
+    for action, kind, value in rules:
+        target: RuleSet = screening.allow if action == RuleAction.ALLOW else screening.block
+        if kind == RuleKind.IP_RANGE:
+            target.add_network(parse_network(value))
+        elif kind == RuleKind.EMAIL_DOMAIN:
+            target.domains.add(value)
+        else:
+            target.addresses.add(value)
+    return screening
+
+
 def screening_for(statement_id: int) -> Screening:
     """The statement's limits and lists, compiled for matching. Every sign-on reads them, so
     each process keeps them for SCREENING_TTL seconds; a change made in the console drops
     that process's copy at once (forget_screening), the others' within the TTL."""
     cache = caches["local"]
-    screening: Screening | None = cache.get(_screening_key(statement_id))
-    if screening is None:
-        screening = Screening()
-        limits = ScreeningLimits.objects.filter(statement_id=statement_id).first()
-        if limits is not None:
-            screening.own_per_minute = limits.per_minute
-            screening.own_per_hour = limits.per_hour
-            screening.own_min_fill_seconds = limits.min_fill_seconds
-        rules = ScreeningRule.objects.filter(statement_id=statement_id).values_list(
-            "action", "kind", "value"
-        )
-        for action, kind, value in rules:
-            target: RuleSet = screening.allow if action == RuleAction.ALLOW else screening.block
-            if kind == RuleKind.IP_RANGE:
-                target.networks.append(parse_network(value))
-            elif kind == RuleKind.EMAIL_DOMAIN:
-                target.domains.add(value)
-            else:
-                target.addresses.add(value)
-        cache.set(_screening_key(statement_id), screening, SCREENING_TTL)
+    token = cache.get(_screening_key(statement_id))
+    kept = _compiled.get(statement_id)
+    if token is not None and kept is not None and kept[0] == token:
+        return kept[1]
+    screening = _load_screening(statement_id)
+    token = secrets.token_hex(8)
+    _compiled[statement_id] = (token, screening)
+    cache.set(_screening_key(statement_id), token, SCREENING_TTL)
     return screening
 
 
