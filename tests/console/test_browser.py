@@ -26,6 +26,8 @@ from tests.browser.base import (
 from tests.browser.test_journeys import contrast_with_white
 from tests.console.base import org, person
 from undersigned.accounts.models import Role, StatementRole
+from undersigned.moderation.models import RuleAction, RuleKind
+from undersigned.moderation.services import screening_rule_add
 from undersigned.signatures.models import Signature, Status
 from undersigned.signatures.services import signature_confirm, signature_create
 
@@ -112,6 +114,14 @@ class ConsoleBrowserTests(BrowserTestCase):
         waiting = self.signon(org(1))
         self.signon(person(2))
         self.signon(person(3), hold="over 5 sign-ons a minute from one address")
+        screening_rule_add(
+            statement=self.statement,
+            kind=RuleKind.EMAIL_ADDRESS,
+            action=RuleAction.BLOCK,
+            value="bot@spam.example",
+            note="A test entry",
+            actor=None,
+        )
         page = self.log_in(bypass_csp=True, **LAPTOP)  # axe is an inline script
         base = f"/console/s/{self.statement.slug}"
         for name, path in [
@@ -127,6 +137,8 @@ class ConsoleBrowserTests(BrowserTestCase):
             ("console-partners", f"{base}/partners/"),
             ("console-team", f"{base}/team/"),
             ("console-audit", f"{base}/audit/"),
+            ("console-defenses", f"{base}/defenses/"),
+            ("console-traffic", f"{base}/traffic/"),
         ]:
             page.goto(path)
             self.check(page, name)

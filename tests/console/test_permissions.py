@@ -11,9 +11,9 @@ from django.utils import translation
 from tests.console.base import ConsoleTestCase, org, person
 from undersigned.audit.models import AuditEntry
 from undersigned.console import urls as console_urls
-from undersigned.moderation.models import Partner
+from undersigned.moderation.models import Partner, RuleAction, RuleKind
 from undersigned.moderation.selectors import Criteria
-from undersigned.moderation.services import signature_invalidate_bulk
+from undersigned.moderation.services import screening_rule_add, signature_invalidate_bulk
 from undersigned.signatures.models import Signature, Status
 from undersigned.statements.models import Statement
 
@@ -29,6 +29,13 @@ class PermissionTests(ConsoleTestCase):
         )
         self.partner = Partner.objects.create(statement=self.statement, name="P", code="p")
         self.role_id = self.statement.roles.get(user=self.moderator).pk
+        self.rule = screening_rule_add(
+            statement=self.statement,
+            kind=RuleKind.EMAIL_DOMAIN,
+            action=RuleAction.BLOCK,
+            value="spam.example",
+            actor=self.owner,
+        )
 
     def console_urls(self, statement: Statement, language: str = "en") -> Iterator[tuple[str, str]]:
         """Every console URL pattern, reversed for the statement with real ids."""
@@ -38,6 +45,7 @@ class PermissionTests(ConsoleTestCase):
             "invalidation_revert": self.batch.pk,
             "partner_remove": self.partner.pk,
             "team_remove": self.role_id,
+            "defenses_rule_remove": self.rule.pk,
         }
         patterns = [p for p in console_urls.urlpatterns if isinstance(p, URLPattern)]
         self.assertGreater(len(patterns), 15)
@@ -78,7 +86,16 @@ class PermissionTests(ConsoleTestCase):
 
     def test_the_owner_can_open_every_console_page(self) -> None:
         self.client.force_login(self.owner)
-        post_only = {"status", "merge", "invalidation_revert", "partner_remove", "team_remove"}
+        post_only = {
+            "status",
+            "merge",
+            "invalidation_revert",
+            "partner_remove",
+            "team_remove",
+            "defenses_limits",
+            "defenses_rule_add",
+            "defenses_rule_remove",
+        }
         for name, url in self.console_urls(self.statement):
             with self.subTest(url):
                 expected = 405 if name in post_only else 200

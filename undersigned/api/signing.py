@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from undersigned.lib.http import client_ip, ip_hash
+from undersigned.lib.http import client_ip
 from undersigned.signatures.forms import SignatureForm, clean_referral, is_text
 from undersigned.signatures.services import SigningClosed, SignResult, signature_create
 from undersigned.statements.models import Statement
@@ -112,7 +112,7 @@ def sign_on(
             return signature_create(
                 statement=statement,
                 data=form.cleaned_data,  # type: ignore[arg-type]
-                ip_hash=ip_hash(client_ip(request)) if from_signer else "",
+                ip=client_ip(request) if from_signer else "",
                 source=source,
                 language=language,
                 referral=clean_referral(data.get("ref", "")),

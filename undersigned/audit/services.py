@@ -8,6 +8,17 @@ from django.db import models
 from undersigned.audit.models import AuditEntry
 
 
+def organizer_label(user: Any) -> str:
+    """How the audit log names an organizer: never the email address (their username), but
+    the name they gave, or their account number. The entry keeps the account itself too."""
+    name = (
+        " ".join(str(user.get_full_name() or "").split()) if hasattr(user, "get_full_name") else ""
+    )
+    if name and "@" not in name:
+        return name[:64]
+    return f"organizer #{user.pk}"
+
+
 def audit_log(
     *,
     action: str,
@@ -22,7 +33,7 @@ def audit_log(
     return AuditEntry.objects.create(
         action=action,
         actor=user,
-        actor_label=actor_label or (str(user) if user else "system"),
+        actor_label=actor_label or (organizer_label(user) if user else "system"),
         statement_id=statement_id,
         object_type=obj._meta.model_name or "",
         object_id=str(obj.pk),

@@ -10,7 +10,10 @@ from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from undersigned.accounts.models import Role, StatementRole
+from undersigned.audit.actions import ACTION_LABELS, action_label, describe_data, object_label
 from undersigned.audit.models import AuditEntry
+from undersigned.audit.services import organizer_label
 from undersigned.moderation.selectors import Day, moderation_backlog, signons_per_day
 from undersigned.signatures.models import Category, Network, Signature
 from undersigned.signatures.selectors import Counts, statement_breakdown, statement_counts
@@ -86,9 +89,56 @@ def dashboard(statement: Statement) -> Dashboard:
     )
 
 
-def audit_entries(statement: Statement) -> QuerySet[AuditEntry]:
-    """The statement's audit log, newest first. Entries never hold an email address."""
-    return AuditEntry.objects.filter(statement=statement).select_related("actor")
+def audit_entries(statement: Statement, *, action: str = "") -> QuerySet[AuditEntry]:
+    """The statement's audit log, newest first (only one action's entries when given).
+    Entries never hold an email address."""
+    rows = AuditEntry.objects.filter(statement=statement).select_related("actor")
+    return rows.filter(action=action) if action else rows
+
+
+def audit_actions() -> list[tuple[str, str]]:
+    """The actions the audit page can filter by, with their labels, in label order."""
+    return sorted(((code, str(label)) for code, label in ACTION_LABELS.items()), key=lambda r: r[1])
+
+
+@dataclass
+class AuditRow:
+    entry: AuditEntry
+    label: str
+    who: str
+    object: str
+    details: list[tuple[str, str]]
+
+
+def audit_rows(statement: Statement, entries: list[AuditEntry]) -> list[AuditRow]:
+    """Entries as the audit page shows them: the action in words, who acted (an organizer by
+    name or number, with their role here; never their address) and the details as rows."""
+    roles = {
+        user_id: (role, organization)
+        for user_id, role, organization in StatementRole.objects.filter(
+            statement=statement
+        ).values_list("user_id", "role", "organization")
+    }
+    people = {"signer": _("Signer"), "system": _("System")}
+    rows = []
+    for entry in entries:
+        if entry.actor is not None:
+            who = organizer_label(entry.actor)
+            if entry.actor_id in roles:
+                role, organization = roles[entry.actor_id]
+                who = f"{who} ({', '.join(filter(None, [str(Role(role).label), organization]))})"
+        else:
+            who = str(people.get(entry.actor_label, entry.actor_label or "—"))
+        rows.append(
+            AuditRow(
+                entry,
+                action_label(entry.action),
+                who,
+                f"{object_label(entry.object_type)} #{entry.object_id}",
+                describe_data(entry.data),
+            )
+        )
+    return rows
 
 
 def signature_history(statement: Statement, signature: Signature) -> QuerySet[AuditEntry]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from undersigned.console import views
+from undersigned.console import defense_views, views
 
 app_name = "console"
 urlpatterns = [
@@ -26,4 +26,15 @@ urlpatterns = [
     path("s/<slug:slug>/team/", views.team, name="team"),
     path("s/<slug:slug>/team/<int:pk>/remove/", views.team_remove, name="team_remove"),
     path("s/<slug:slug>/audit/", views.audit, name="audit"),
+    path("s/<slug:slug>/defenses/", defense_views.defenses, name="defenses"),
+    path("s/<slug:slug>/defenses/limits/", defense_views.defenses_limits, name="defenses_limits"),
+    path(
+        "s/<slug:slug>/defenses/rules/", defense_views.defenses_rule_add, name="defenses_rule_add"
+    ),
+    path(
+        "s/<slug:slug>/defenses/rules/<int:pk>/remove/",
+        defense_views.defenses_rule_remove,
+        name="defenses_rule_remove",
+    ),
+    path("s/<slug:slug>/traffic/", defense_views.traffic, name="traffic"),
 ]

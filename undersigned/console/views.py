@@ -429,7 +429,9 @@ def signature_detail(request: HttpRequest, access: Access, pk: int) -> HttpRespo
             "form": form,
             "merge_form": MergeForm(),
             "duplicates": possible_duplicates(signature),
-            "history": selectors.signature_history(access.statement, signature),
+            "history": selectors.audit_rows(
+                access.statement, list(selectors.signature_history(access.statement, signature))
+            ),
         },
         status=400 if form.errors else 200,
     )
@@ -482,7 +484,9 @@ def invalidate(request: HttpRequest, access: Access) -> HttpResponse:
         "batches": [(b, describe_criteria(b.criteria)) for b in invalidation_batches(statement)],
     }
     if request.method == "GET":
-        prefill = {k: request.GET[k] for k in ("ip_hash", "email_domain") if k in request.GET}
+        # The hourly report links here with an address or domain and the hour of its spike.
+        fields = ("ip_hash", "email_domain", "since", "until")
+        prefill = {k: request.GET[k] for k in fields if k in request.GET}
         context["form"] = CriteriaForm(initial=prefill)
         return _render(request, "invalidate.html", context)
     form = CriteriaForm(request.POST)
@@ -650,7 +654,20 @@ def team_remove(request: HttpRequest, access: Access, pk: int) -> HttpResponse:
 @statement_role_required()
 @require_GET
 def audit(request: HttpRequest, access: Access) -> HttpResponse:
-    page = Paginator(selectors.audit_entries(access.statement), 100).get_page(
-        request.GET.get("page")
+    actions = selectors.audit_actions()
+    action = request.GET.get("action", "")
+    if action not in {code for code, _label in actions}:
+        action = ""
+    entries = selectors.audit_entries(access.statement, action=action)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return _render(
+        request,
+        "audit.html",
+        {
+            "access": access,
+            "page": page,
+            "rows": selectors.audit_rows(access.statement, list(page.object_list)),
+            "actions": actions,
+            "action": action,
+        },
     )
-    return _render(request, "audit.html", {"access": access, "page": page})

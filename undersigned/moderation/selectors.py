@@ -4,18 +4,29 @@ only console views behind statement_role_required call them, never a public page
 
 from __future__ import annotations
 
+import secrets
+import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.core.cache import caches
+from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models.functions import StrIndex, Substr, TruncDate, TruncHour
 from django.utils import timezone
 
 from undersigned.lib.emails import email_domain
 from undersigned.lib.text import search_key
-from undersigned.moderation.models import InvalidationBatch, Partner
+from undersigned.moderation.models import (
+    InvalidationBatch,
+    Partner,
+    RuleAction,
+    RuleKind,
+    ScreeningLimits,
+    ScreeningRule,
+)
+from undersigned.moderation.rules import RuleSet, Screening, parse_network
 from undersigned.signatures.models import Signature, Status
 from undersigned.statements.models import Kind, Statement
 
@@ -254,3 +265,162 @@ def signons_per_day(statement: Statement, *, days: int = 60) -> list[Day]:
         Day(d, *by_day.get(d, (0, 0)))
         for d in (first + timedelta(days=i) for i in range(max(span, 1)))
     ]
+
+
+# Abuse defenses -----------------------------------------------------------------------------
+SCREENING_TTL = 2  # seconds, like statements.selectors.STATEMENT_TTL
+
+
+def _screening_key(statement_id: int) -> str:
+    return f"screening:{statement_id}"
+
+
+# Compiled settings of this process, by statement: (their token, the settings). They are
+# used while the local cache still holds the same token; the token alone goes through the
+# cache, as unpickling the compiled lists on every sign-on would cost more than the check.
+_compiled: dict[int, tuple[str, Screening]] = {}
+
+
+def _load_screening(statement_id: int) -> Screening:
+    screening = Screening()
+    limits = ScreeningLimits.objects.filter(statement_id=statement_id).first()
+    if limits is not None:
+        screening.own_per_minute = limits.per_minute
+        screening.own_per_hour = limits.per_hour
+        screening.own_min_fill_seconds = limits.min_fill_seconds
+    rules = ScreeningRule.objects.filter(statement_id=statement_id).values_list(
+        "action", "kind", "value"
+    )
+    for action, kind, value in rules:
+        target: RuleSet = screening.allow if action == RuleAction.ALLOW else screening.block
+        if kind == RuleKind.IP_RANGE:
+            target.add_network(parse_network(value))
+        elif kind == RuleKind.EMAIL_DOMAIN:
+            target.domains.add(value)
+        else:
+            target.addresses.add(value)
+    return screening
+
+
+def screening_for(statement_id: int) -> Screening:
+    """The statement's limits and lists, compiled for matching. Every sign-on reads them, so
+    each process keeps them for SCREENING_TTL seconds; a change made in the console drops
+    that process's copy at once (forget_screening), the others' within the TTL."""
+    cache = caches["local"]
+    token = cache.get(_screening_key(statement_id))
+    kept = _compiled.get(statement_id)
+    if token is not None and kept is not None and kept[0] == token:
+        return kept[1]
+    screening = _load_screening(statement_id)
+    token = secrets.token_hex(8)
+    _compiled[statement_id] = (token, screening)
+    cache.set(_screening_key(statement_id), token, SCREENING_TTL)
+    return screening
+
+
+def forget_screening(statement_id: int) -> None:
+    caches["local"].delete(_screening_key(statement_id))
+
+
+def screening_rules(statement: Statement) -> QuerySet[ScreeningRule]:
+    return ScreeningRule.objects.filter(statement=statement).select_related("created_by")
+
+
+def screening_limits(statement: Statement) -> ScreeningLimits | None:
+    return ScreeningLimits.objects.filter(statement=statement).first()
+
+
+def screening_rule_in(statement: Statement, rule_id: int) -> ScreeningRule | None:
+    return ScreeningRule.objects.filter(statement=statement, pk=rule_id).first()
+
+
+# The hourly report ---------------------------------------------------------------------------
+REPORT_HOURS = 48
+# An hour is a spike for one address (or domain) when it brought at least SPIKE_MIN sign-ons
+# and at least SPIKE_FACTOR times that address's median hour: the median over every hour of
+# the report in which the statement received any sign-on, hours without one from this
+# address counting as 0. A steady big domain (gmail.com) has a high median and is not
+# flagged for being big; a newcomer with 10 in one hour is.
+SPIKE_MIN = 10
+SPIKE_FACTOR = 3
+REPORT_ROWS = 100
+
+
+@dataclass
+class HourRow:
+    hour: datetime
+    key: str
+    count: int
+    hour_total: int
+    usual: float
+    spike: bool
+
+    @property
+    def share(self) -> int:
+        """Per cent of the hour's sign-ons."""
+        return round(100 * self.count / self.hour_total) if self.hour_total else 0
+
+    @property
+    def until(self) -> datetime:
+        return self.hour + timedelta(hours=1)
+
+
+@dataclass
+class HourlyReport:
+    since: datetime
+    hours: list[tuple[datetime, int]]
+    by_address: list[HourRow]
+    by_domain: list[HourRow]
+
+    @property
+    def spikes(self) -> int:
+        return sum(r.spike for r in (*self.by_address, *self.by_domain))
+
+
+def _hour_rows(
+    counts: list[tuple[datetime, str, int]], totals: dict[datetime, int]
+) -> list[HourRow]:
+    active = sorted(totals)
+    per_key: dict[str, dict[datetime, int]] = {}
+    for hour, key, n in counts:
+        per_key.setdefault(key, {})[hour] = n
+    rows = []
+    for key, hours in per_key.items():
+        usual = statistics.median(hours.get(h, 0) for h in active) if active else 0
+        for hour, n in hours.items():
+            spike = n >= SPIKE_MIN and n >= SPIKE_FACTOR * usual
+            if n >= 2 or spike:
+                rows.append(HourRow(hour, key, n, totals.get(hour, n), usual, spike))
+    rows.sort(key=lambda r: (not r.spike, -r.hour.timestamp(), -r.count, r.key))
+    return rows[:REPORT_ROWS]
+
+
+def signons_per_hour(statement: Statement, *, hours: int = REPORT_HOURS) -> HourlyReport:
+    """Sign-ons per hour over the last `hours` hours, by address hash and by email domain,
+    with spikes flagged (see SPIKE_MIN). Three GROUP BY queries over the statement's recent
+    rows; an address or domain with a single sign-on in an hour is left out of the rows."""
+    now = timezone.now()
+    since = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
+    recent = Signature.objects.filter(statement=statement, created_at__gte=since).annotate(
+        hour=TruncHour("created_at")
+    )
+    totals = dict(recent.values("hour").annotate(n=Count("id")).values_list("hour", "n"))
+    by_address = list(
+        recent.exclude(ip_hash="")
+        .values("hour", "ip_hash")
+        .annotate(n=Count("id"))
+        .values_list("hour", "ip_hash", "n")
+    )
+    # email_key holds the address lower-cased: its domain is what invalidation matches.
+    by_domain = list(
+        recent.annotate(domain=Substr(F("email_key"), StrIndex(F("email_key"), Value("@")) + 1))
+        .values("hour", "domain")
+        .annotate(n=Count("id"))
+        .values_list("hour", "domain", "n")
+    )
+    return HourlyReport(
+        since=since,
+        hours=sorted(totals.items()),
+        by_address=_hour_rows(by_address, totals),
+        by_domain=_hour_rows(by_domain, totals),
+    )

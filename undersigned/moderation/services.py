@@ -4,17 +4,33 @@ writes the audit log in it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from undersigned.audit.services import audit_log
-from undersigned.moderation.models import BatchKind, InvalidationBatch, Partner
-from undersigned.moderation.selectors import UNTOUCHABLE, Criteria, invalidation_candidates
+from undersigned.moderation.models import (
+    BatchKind,
+    InvalidationBatch,
+    Partner,
+    RuleAction,
+    RuleKind,
+    ScreeningLimits,
+    ScreeningRule,
+)
+from undersigned.moderation.rules import address_digest, ascii_domain, mask_address, parse_network
+from undersigned.moderation.selectors import (
+    UNTOUCHABLE,
+    Criteria,
+    forget_screening,
+    invalidation_candidates,
+)
 from undersigned.signatures.models import Signature, Status
 
 # The one bulk writer of sign-on transitions, shared with the signatures app on purpose:
@@ -166,3 +182,146 @@ def partner_delete(*, statement: Statement, partner_id: int, actor: Actor) -> No
             data={"name": partner.name, "code": partner.code},
         )
         partner.delete()
+
+
+# Abuse defenses -----------------------------------------------------------------------------
+LIMIT_FIELDS = ("per_minute", "per_hour", "min_fill_seconds")
+
+
+def screening_limits_update(
+    *,
+    statement: Statement,
+    per_minute: int | None,
+    per_hour: int | None,
+    min_fill_seconds: int | None,
+    actor: Actor,
+) -> ScreeningLimits:
+    """Set the statement's own abuse limits; None leaves a limit at the site's default.
+    The sign-on path of this process sees the change at once, other processes within
+    seconds (selectors.screening_for)."""
+    wanted = {"per_minute": per_minute, "per_hour": per_hour, "min_fill_seconds": min_fill_seconds}
+    for name in ("per_minute", "per_hour"):
+        value = wanted[name]
+        if value is not None and value < 1:
+            raise ValidationError({name: _("Allow at least one sign-on.")})
+    if min_fill_seconds is not None and min_fill_seconds < 0:
+        raise ValidationError({"min_fill_seconds": _("Give a number of seconds, 0 or more.")})
+    with transaction.atomic():
+        limits, _created = ScreeningLimits.objects.select_for_update().get_or_create(
+            statement=statement
+        )
+        before = {name: getattr(limits, name) for name in LIMIT_FIELDS}
+        for name, value in wanted.items():
+            setattr(limits, name, value)
+        limits.save()
+        if before != wanted:
+            audit_log(
+                action="screening.limits_changed",
+                obj=limits,
+                statement_id=statement.pk,
+                actor=actor,
+                data={"before": before, "after": wanted},
+            )
+    forget_screening(statement.pk)
+    return limits
+
+
+_DOMAIN = re.compile(r"^(?!-)[a-z0-9-]{1,63}(\.(?!-)[a-z0-9-]{1,63})*$")
+# Narrower than this and a rule would take in a large part of the internet.
+_WIDEST = {4: 8, 6: 16}
+
+
+def _rule_value(kind: str, value: str) -> tuple[str, str]:
+    """(what matching compares, what the console shows) for an entry as typed; raises
+    ValidationError with the reason in the organizer's language."""
+    value = value.strip()
+    if kind == RuleKind.IP_RANGE:
+        try:
+            network = parse_network(value)
+        except ValueError:
+            raise ValidationError(
+                {
+                    "value": _(
+                        "Enter an IP address or a range such as 203.0.113.0/24 or 2001:db8::/32."
+                    )
+                }
+            ) from None
+        if network.prefixlen < _WIDEST[network.version]:
+            raise ValidationError(
+                {
+                    "value": _(
+                        "This range is too wide: it would take in a large part of the internet."
+                    )
+                }
+            )
+        return str(network), str(network)
+    if kind == RuleKind.EMAIL_DOMAIN:
+        try:
+            domain = ascii_domain(value)
+        except ValueError:
+            domain = ""
+        if not _DOMAIN.match(domain):
+            raise ValidationError(
+                {"value": _("Enter a domain such as example.org, without the @.")}
+            )
+        try:
+            shown = domain.encode("ascii").decode("idna")
+        except UnicodeError:
+            shown = domain
+        return domain, shown
+    if kind == RuleKind.EMAIL_ADDRESS:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValidationError({"value": _("Enter a whole email address.")}) from None
+        return address_digest(value), mask_address(value)
+    raise ValidationError({"kind": _("Choose what the entry is.")})
+
+
+def screening_rule_add(
+    *, statement: Statement, kind: str, action: str, value: str, note: str = "", actor: Actor
+) -> ScreeningRule:
+    """Put an IP range, an email domain (with its subdomains) or an address on the statement's
+    block list (its sign-ons are held quietly for review) or allow list (they skip the rate
+    limits and the fill-time check). An address is kept only as a hash and a masked label."""
+    if action not in RuleAction.values:
+        raise ValidationError({"action": _("Choose block or allow.")})
+    stored, label = _rule_value(kind, value)
+    try:
+        with transaction.atomic():
+            rule = ScreeningRule.objects.create(
+                statement=statement,
+                kind=kind,
+                action=action,
+                value=stored,
+                label=label,
+                note=note[:200],
+                created_by=_user(actor),
+            )
+            audit_log(
+                action="screening.rule_added",
+                obj=rule,
+                statement_id=statement.pk,
+                actor=actor,
+                data={"kind": kind, "rule": action, "entry": label, "note": rule.note},
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {"value": _("This entry is already on the allow or block list.")}
+        ) from None
+    forget_screening(statement.pk)
+    return rule
+
+
+def screening_rule_remove(*, statement: Statement, rule_id: int, actor: Actor) -> None:
+    with transaction.atomic():
+        rule = ScreeningRule.objects.select_for_update().get(pk=rule_id, statement=statement)
+        audit_log(
+            action="screening.rule_removed",
+            obj=rule,
+            statement_id=statement.pk,
+            actor=actor,
+            data={"kind": rule.kind, "rule": rule.action, "entry": rule.label, "note": rule.note},
+        )
+        rule.delete()
+    forget_screening(statement.pk)

@@ -28,10 +28,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.api.caching import public_cache
-from undersigned.lib.http import client_ip, ip_hash
+from undersigned.lib.http import client_ip
 from undersigned.signatures.forms import SignatureForm, clean_referral
 from undersigned.signatures.models import Source
-from undersigned.signatures.screening import form_started_token, form_suspicion
+from undersigned.signatures.screening import FormTrace, form_started_token
 from undersigned.signatures.services import SigningClosed, signature_create
 from undersigned.statements.models import Kind, Statement
 from undersigned.statements.selectors import statement_by_slug
@@ -154,11 +154,11 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             signature_create(
                 statement=statement,
                 data=form.cleaned_data,  # type: ignore[arg-type]
-                ip_hash=ip_hash(client_ip(request)),
+                ip=client_ip(request),
                 source=Source.EMBED,
                 language=get_language() or statement.default_language,
                 referral=clean_referral(request.POST.get("ref", "")),
-                suspicion=form_suspicion(
+                form=FormTrace(
                     honeypot=form.cleaned_data.get("homepage", ""),
                     started=form.cleaned_data.get("started", ""),
                 ),

@@ -2,13 +2,16 @@
 refused, so the signer's screen is the same and a bot learns nothing.
 
 Held sign-ons are stored with a `hold_reason` and are not counted until a moderator
-releases them. Limits come from settings (RATE_LIMIT_PER_MINUTE, RATE_LIMIT_PER_HOUR,
-MIN_FILL_SECONDS); RATE_LIMITS=off turns the address limits off for benchmarks.
+releases them. Each statement's limits and allow/block lists are set in the console
+(moderation.ScreeningLimits, ScreeningRule); limits it leaves empty come from settings
+(RATE_LIMIT_PER_MINUTE, RATE_LIMIT_PER_HOUR, MIN_FILL_SECONDS). RATE_LIMITS=off turns the
+address limits off for benchmarks.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,6 +19,8 @@ from django.core import signing
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from undersigned.moderation.rules import Screening
+from undersigned.moderation.selectors import screening_for
 from undersigned.signatures.models import Signature
 from undersigned.statements.models import Statement
 
@@ -27,27 +32,38 @@ def form_started_token() -> str:
     return signing.dumps(int(time.time()), salt=_STARTED_SALT)
 
 
-def form_suspicion(*, honeypot: str, started: str) -> str:
-    """Why an HTML form submission looks automated, or "" when it does not."""
-    if honeypot:
+@dataclass(frozen=True)
+class FormTrace:
+    """What an HTML form tells about how it was filled in: the hidden field a person leaves
+    empty, and the signed time the form was handed out (form_started_token)."""
+
+    honeypot: str = ""
+    started: str = ""
+
+
+def form_suspicion(form: FormTrace, *, min_seconds: int | None = None) -> str:
+    """Why an HTML form submission looks automated, or "" when it does not. With
+    `min_seconds` None the fill time is not checked (an allowed sender)."""
+    if form.honeypot:
         return "filled in the hidden field"
     try:
-        handed_out = int(signing.loads(started, salt=_STARTED_SALT, max_age=7 * 24 * 3600))
+        handed_out = int(signing.loads(form.started, salt=_STARTED_SALT, max_age=7 * 24 * 3600))
     except (signing.BadSignature, TypeError, ValueError):
         return "no valid form start time"
     seconds = time.time() - handed_out
-    if seconds < settings.MIN_FILL_SECONDS:
+    if min_seconds is not None and seconds < min_seconds:
         return f"form filled in {seconds:.1f} s"
     return ""
 
 
-def address_suspicion(*, statement: Statement, ip_hash: str) -> str:
+def address_suspicion(*, statement: Statement, ip_hash: str, screening: Screening) -> str:
     """Why the number of recent sign-ons from this address looks like a flood, or "".
 
     Counts the sign-ons already stored (index signature_ip_recent): no counter to write on the
     hot path, and the same answer on every app server."""
     if not settings.RATE_LIMITS or not ip_hash:
         return ""
+    per_minute, per_hour = screening.per_minute, screening.per_hour
     now = timezone.now()
     recent = Signature.objects.filter(
         statement=statement, ip_hash=ip_hash, created_at__gte=now - timedelta(hours=1)
@@ -55,8 +71,28 @@ def address_suspicion(*, statement: Statement, ip_hash: str) -> str:
         minute=Count("id", filter=Q(created_at__gte=now - timedelta(minutes=1))),
         hour=Count("id"),
     )
-    if recent["minute"] >= settings.RATE_LIMIT_PER_MINUTE:
-        return f"over {settings.RATE_LIMIT_PER_MINUTE} sign-ons a minute from one address"
-    if recent["hour"] >= settings.RATE_LIMIT_PER_HOUR:
-        return f"over {settings.RATE_LIMIT_PER_HOUR} sign-ons an hour from one address"
+    if recent["minute"] >= per_minute:
+        return f"over {per_minute} sign-ons a minute from one address"
+    if recent["hour"] >= per_hour:
+        return f"over {per_hour} sign-ons an hour from one address"
     return ""
+
+
+def screen(
+    *, statement: Statement, ip: str, ip_hash: str, email: str, form: FormTrace | None
+) -> str:
+    """Why this sign-on should be held for review, or "". In order: the statement's block
+    list; the form's hidden field and start time; unless the sender is on the allow list,
+    the fill time and the address's rate limits. `ip` is the raw client address, used here
+    to match ranges and never stored."""
+    screening = screening_for(statement.pk)
+    if screening.block and (matched := screening.block.match(ip=ip, email=email)):
+        return f"blocked {matched}"
+    allowed = bool(screening.allow) and bool(screening.allow.match(ip=ip, email=email))
+    if form is not None:
+        reason = form_suspicion(form, min_seconds=None if allowed else screening.min_fill_seconds)
+        if reason:
+            return reason
+    if allowed:
+        return ""
+    return address_suspicion(statement=statement, ip_hash=ip_hash, screening=screening)

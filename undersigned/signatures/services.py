@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from undersigned.audit.services import audit_log
 from undersigned.lib.emails import email_key
+from undersigned.lib.http import ip_hash as hash_ip
 from undersigned.lib.text import clean_line, search_key, sort_key
 from undersigned.moderation.models import BatchKind, InvalidationBatch
 from undersigned.signatures.models import (
@@ -38,7 +39,7 @@ from undersigned.signatures.models import (
     Tally,
     new_nonce,
 )
-from undersigned.signatures.screening import address_suspicion
+from undersigned.signatures.screening import FormTrace, screen
 from undersigned.statements.models import Kind, Statement
 from undersigned.statements.selectors import forget_cached_pages
 
@@ -233,11 +234,16 @@ def signature_create(
     referral: str = "",
     is_sample: bool = False,
     suspicion: str = "",
+    ip: str = "",
+    form: FormTrace | None = None,
 ) -> SignResult:
     """Store a sign-on as pending and queue its confirmation email.
 
-    A sign-on that looks automated (`suspicion`, from the form) or floods from one address is
-    stored and emailed like any other, but held for review (not counted) until released.
+    A sign-on the screening holds (a blocked address or domain, a bot's form, a flood from
+    one address: screening.screen) or that the caller already finds suspicious
+    (`suspicion`) is stored and emailed like any other, but held for review (not counted)
+    until released. `ip` is the signer's raw address: screened, hashed into `ip_hash`
+    when that is not given, never stored.
 
     A repeat (same statement, kind and normalised email) changes nothing the public sees; it
     queues an email telling the signer so (or a fresh confirmation link while still pending),
@@ -252,6 +258,7 @@ def signature_create(
     assert version is not None, "an open statement has a version"
     now = timezone.now()
     networks = data.get("networks") or []
+    ip_hash = ip_hash or hash_ip(ip)
     signature = Signature(
         statement=statement,
         version=version,
@@ -269,7 +276,10 @@ def signature_create(
         wants_updates=bool(data.get("wants_updates")),
         **{f: data.get(f, "") or "" for f in (*PUBLIC_FIELDS, *PRIVATE_FIELDS)},
     )
-    signature.hold_reason = suspicion or address_suspicion(statement=statement, ip_hash=ip_hash)
+    signature.hold_reason = (
+        suspicion
+        or screen(statement=statement, ip=ip, ip_hash=ip_hash, email=data["email"], form=form)
+    )[:200]
     _derive(signature, statement)
     # The insert is the transaction's first write, so a repeat (the unique constraint refusing
     # it) rolls back the whole transaction and is handled in a new one: no savepoint, two

@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from undersigned.lib.emails import outbox_messages
-from undersigned.lib.http import client_ip, ip_hash
+from undersigned.lib.http import client_ip
 from undersigned.lib.tokens import ExpiredToken, InvalidToken, read_token
 from undersigned.signatures.forms import SignatureForm, clean_referral
 from undersigned.signatures.models import Signature, Source
-from undersigned.signatures.screening import form_suspicion
+from undersigned.signatures.screening import FormTrace
 from undersigned.signatures.selectors import public_signatories
 from undersigned.signatures.services import (
     ConfirmOutcome,
@@ -45,11 +45,11 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         signature_create(
             statement=statement,
             data=form.cleaned_data,  # type: ignore[arg-type]
-            ip_hash=ip_hash(client_ip(request)),
+            ip=client_ip(request),
             source=Source.WEB,
             language=get_language() or statement.default_language,
             referral=clean_referral(request.POST.get("ref", "")),
-            suspicion=form_suspicion(
+            form=FormTrace(
                 honeypot=form.cleaned_data.get("homepage", ""),
                 started=form.cleaned_data.get("started", ""),
             ),
