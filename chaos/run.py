@@ -1186,6 +1186,8 @@ PROTOCOL_CATEGORIES = {"headers", "path", "method", "size"}
 def clear_refusal(outcome: Outcome) -> bool:
     """A 4xx a person or a program can act on: field errors from the API, the form shown
     again with its alert, or one of the site's own error pages."""
+    if isinstance(outcome.case, RequestCase) and outcome.case.server_refusal:
+        return outcome.status == 400
     if isinstance(outcome.case, RequestCase) and outcome.case.category in PROTOCOL_CATEGORIES:
         return True
     if outcome.status == 405:
@@ -1253,13 +1255,25 @@ def hostile(backend: Backend, mail: MailIndex, report: Report, *, show: bool) ->
         report.findings.append(f"no answer: {describe(o)} ({o.error})")
     for o in unclear:
         report.findings.append(f"unclear {o.status}: {describe(o)}: {o.body[:120]!r}")
-    for o in refused:
-        if o.door in {"api", "api-list"} and o.status != 405 and not api_errors(o):
-            kind = "an HTML page" if "<html" in o.body else f"{o.body[:40]!r}"
-            report.findings.append(f"API refusal without JSON errors ({kind}): {describe(o)}")
+    # Every refusal the application makes under /api/ is JSON, down to the 400 for a foreign
+    # Host and the 404 for an address nothing matches (undersigned.lib.errors); only what the
+    # HTTP server refuses before the application runs (server_refusal) cannot be.
+    not_json = [
+        o
+        for o in refused
+        if o.door in {"api", "api-list"}
+        and o.status != 405
+        and not (isinstance(o.case, RequestCase) and o.case.server_refusal)
+        and not api_errors(o)
+    ]
+    f["hostile: API refusals not in JSON (must be 0)"] = len(not_json)
+    for o in not_json:
+        kind = "an HTML page" if "<html" in o.body else f"{o.body[:40]!r}"
+        report.findings.append(f"API refusal without JSON errors ({kind}): {describe(o)}")
     report.check(not fivexx, f"{len(fivexx)} hostile requests got a 5xx")
     report.check(not unanswered, f"{len(unanswered)} hostile requests got no answer")
     report.check(not unclear, f"{len(unclear)} hostile requests got a 4xx without a message")
+    report.check(not not_json, f"{len(not_json)} API refusals were not JSON errors")
 
     # Refused form cases: the page comes back with the typed text kept, escaped.
     not_kept, unescaped = [], []
