@@ -30,6 +30,7 @@ import html
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -251,8 +252,32 @@ class Client:
         return fields
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A free port below the kernel's ephemeral range (and above the usual fixed ones, 8000
+    for `make demo`): a port the kernel hands out for bind(0) — a browser test's live server,
+    a test's SMTP server — could be taken by someone else while the server is down between
+    its kill -9 and its restart, and chaos would then measure someone else's server."""
+    low, _high = _ephemeral_range()
+    candidates = list(range(20000, min(low, 32000)))
+    random.shuffle(candidates)
+    for port in candidates[:200]:
+        if port_open(port):
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind((HOST, port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # no luck: let the kernel choose
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
 

@@ -73,9 +73,11 @@ class TwoFactorTests(ConsoleTestCase):
         )
         self.client.logout()
         with time_machine.travel(time.time() + 5):  # past django-otp's back-off
-            secret, codes = self.enable()
+            _secret, codes = self.enable()
         self.assertTrue(TOTPDevice.objects.filter(user=self.owner, confirmed=True).exists())
-        stored = set(RecoveryCode.objects.filter(user=self.owner).values_list("code_hash", flat=True))
+        stored = set(
+            RecoveryCode.objects.filter(user=self.owner).values_list("code_hash", flat=True)
+        )
         self.assertEqual(len(stored), 10)
         for code in codes:
             self.assertNotIn(code, stored)

@@ -56,7 +56,8 @@ class ErasureTests(ConsoleTestCase):
         self.assertErased(signature)
         self.assertEqual(self.count()["individuals"], 0)
         self.assertNotIn(
-            PERSON["name"], self.client.get(f"/s/{self.statement.slug}/signatories/").content.decode()
+            PERSON["name"],
+            self.client.get(f"/s/{self.statement.slug}/signatories/").content.decode(),
         )
         self.assertTrue(AuditEntry.objects.filter(action="signature.erased").exists())
         # The address may sign again: the unique key no longer holds it.
@@ -92,7 +93,9 @@ class ErasureTests(ConsoleTestCase):
         self.assertEqual(self.count()["organizations"], 0)
         entry = AuditEntry.objects.get(action="signature.erased")
         self.assertEqual(entry.actor, self.owner)
-        self.assertNotContains(self.client.get(self.url("signature", pk=signature.pk)), "Erase the signer")
+        self.assertNotContains(
+            self.client.get(self.url("signature", pk=signature.pk)), "Erase the signer"
+        )
 
     def test_only_owners_may_erase(self) -> None:
         signature = self.signon(person(1))

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from undersigned.accounts.selectors import (

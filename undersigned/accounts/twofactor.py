@@ -110,7 +110,10 @@ def _pending_user(request: HttpRequest) -> tuple[Any, dict[str, Any]] | None:
     if time.time() - float(pending.get("at", 0)) > settings.LOGIN_CODE_MAX_AGE:
         del request.session[PENDING_KEY]
         return None
-    user = get_user_model().objects.filter(pk=pending.get("user"), is_active=True).first()
+    user_id = pending.get("user")
+    if not isinstance(user_id, int):
+        return None
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     return (user, pending) if user is not None else None
 
 
@@ -135,7 +138,9 @@ def login_code(request: HttpRequest) -> HttpResponse:
             used_recovery = False
             ok = device is not None and device.verify_token(normalize_code(code))
             if not ok and device is not None:
-                ok = used_recovery = two_factor_recovery_code_use(user=user, code_hash=hash_code(code))
+                ok = used_recovery = two_factor_recovery_code_use(
+                    user=user, code_hash=hash_code(code)
+                )
             if ok and device is not None:
                 del request.session[PENDING_KEY]
                 auth_login(request, user, backend=pending["backend"])
@@ -189,7 +194,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         if action == "enable" and form.is_valid():
             if pending.verify_token(normalize_code(form.cleaned_data["code"])):
                 codes = new_recovery_codes()
-                two_factor_enable(user=user, device=pending, code_hashes=[hash_code(c) for c in codes])
+                two_factor_enable(
+                    user=user, device=pending, code_hashes=[hash_code(c) for c in codes]
+                )
                 otp_login(request, pending)
                 return private(
                     render(

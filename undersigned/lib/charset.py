@@ -23,7 +23,9 @@ class RequestCharsetMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        charset = request.content_params.get("charset") if request.method == "POST" else None
+        charset = (
+            (request.content_params or {}).get("charset") if request.method == "POST" else None
+        )
         if charset is not None and request.content_type in {
             "application/x-www-form-urlencoded",
             "multipart/form-data",

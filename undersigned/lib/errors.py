@@ -11,6 +11,7 @@ import json
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 JSON_PREFIXES = ("/api/", "/osdi/")
@@ -52,7 +53,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return error_page(request, 404)
 
 
-def refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
+def refuse(request: HttpRequest, status: int, message: str | Promise) -> HttpResponse:
     """A refusal from a middleware that runs before LocaleMiddleware: answered in the
     language the rest of the site would have used (the URL's prefix, the cookie, the
     browser's preference)."""

@@ -21,7 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, apply: bool, **options: Any) -> None:
         report = retention_run(apply=apply)
         verb = ("deleted", "anonymized") if apply else ("would delete", "would anonymize")
-        pending_days, close_days = settings.PENDING_RETENTION_DAYS, settings.ANONYMIZE_AFTER_CLOSE_DAYS
+        pending_days, close_days = (
+            settings.PENDING_RETENTION_DAYS,
+            settings.ANONYMIZE_AFTER_CLOSE_DAYS,
+        )
         for slug, n in report.purged.items():
             self.stdout.write(f"{slug}: {verb[0]} {n} unconfirmed sign-ons")
         for slug, n in report.anonymized.items():
