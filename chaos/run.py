@@ -510,7 +510,9 @@ class Server:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
+            except (subprocess.TimeoutExpired, OverBudget):
+                # The budget ran out while waiting: the processes still go, by SIGKILL below,
+                # and the run is reported over budget by main().
                 pass
         with contextlib.suppress(ProcessLookupError, PermissionError):
             if _group_pids(self.proc.pid):
@@ -1654,9 +1656,14 @@ def main() -> int:
                 continue
             show = args.full or not reports
             reports.append(run_backend(name, run_dir, smtp, scenarios, show=show))
+    except OverBudget as exc:  # outside a scenario (setting up, stopping): still print figures
+        reports.append(Report("(budget)", failures=[str(exc)]))
     finally:
         signal.alarm(0)
         smtp.stop()
+    spent = time.monotonic() - started
+    if reports and spent > args.budget and not any("budget" in f for f in reports[-1].failures):
+        reports[-1].failures.append(f"chaos ran over its budget of {args.budget} s ({spent:.0f} s)")
     (run_dir / "figures.json").write_text(
         json.dumps(
             {
