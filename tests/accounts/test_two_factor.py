@@ -137,6 +137,17 @@ class TwoFactorTests(ConsoleTestCase):
             self.assertEqual(right.status_code, 429)
             self.assertEqual(self.password_step().status_code, 429)
 
+    def test_the_right_password_does_not_reset_the_code_failures(self) -> None:
+        self.enable()
+        with time_machine.travel(time.time() + 60, tick=False) as clock:
+            for _i in range(LOGIN_FAILURES_ALLOWED - 1):
+                self.password_step()
+                self.client.post("/console/login/code/", {"code": "000000"})
+                clock.shift(1)
+            self.password_step()
+            locked = self.client.post("/console/login/code/", {"code": "000000"})
+            self.assertEqual(locked.status_code, 429)
+
     def test_the_password_step_expires(self) -> None:
         secret, _codes = self.enable()
         self.password_step()

@@ -59,7 +59,13 @@ class ThrottledAuthenticationForm(AuthenticationForm):
                 if login_failed(username, ip):
                     raise self._locked_error() from None
             raise
-        if username:
+        # With an authenticator app the log-in is not over: the failures are forgotten only
+        # after the right code (undersigned.accounts.twofactor), or a known password would
+        # buy an attacker fresh code guesses.
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        user = self.get_user()
+        if username and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             login_throttle_reset(username, ip)
         return cleaned
 
