@@ -856,7 +856,7 @@ def crash(backend: Backend, mail: MailIndex, report: Report) -> Callable[[], Non
             "RUNNING when the worker was killed is never retried, and a sign-on committed "
             "just before the kill may have no job; the restarted worker's start-up sweep only "
             "takes emails owed for over 60 s, so they wait for the periodic sweep (every "
-            "300 s, emails owed over 600 s): up to 15 minutes"
+            "60 s, emails owed over 120 s): up to three minutes"
         )
 
     def finish() -> None:
