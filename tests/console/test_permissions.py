@@ -35,6 +35,7 @@ class PermissionTests(ConsoleTestCase):
         ids = {
             "signature": self.signature.pk,
             "merge": self.signature.pk,
+            "erase": self.signature.pk,
             "invalidation_revert": self.batch.pk,
             "partner_remove": self.partner.pk,
             "team_remove": self.role_id,
@@ -78,7 +79,14 @@ class PermissionTests(ConsoleTestCase):
 
     def test_the_owner_can_open_every_console_page(self) -> None:
         self.client.force_login(self.owner)
-        post_only = {"status", "merge", "invalidation_revert", "partner_remove", "team_remove"}
+        post_only = {
+            "status",
+            "merge",
+            "erase",
+            "invalidation_revert",
+            "partner_remove",
+            "team_remove",
+        }
         for name, url in self.console_urls(self.statement):
             with self.subTest(url):
                 expected = 405 if name in post_only else 200
