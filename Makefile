@@ -64,8 +64,9 @@ bench: install
 
 # Crash (kill -9 under load), races and hostile input against real server processes; three
 # to five minutes. See chaos/README.md.
+CHAOS_ARGS ?=
 chaos: install
-	$(BIN)/python chaos/run.py
+	$(BIN)/python chaos/run.py $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules test-artifacts

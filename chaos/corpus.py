@@ -70,6 +70,10 @@ class RequestCase:
     csrf_in_body: bool = True  # urlencoded token in the body; else X-CSRFToken header
     chunked: bool = False
     may_accept: bool = False
+    # Malformed at the HTTP level (RFC 9110 forbids the bytes it sends in a header): the HTTP
+    # server must refuse it with a 400 before the application sees it, and no application
+    # answer (JSON or page) is possible. See "Refused by the HTTP server" in the README.
+    server_refusal: bool = False
 
 
 # Field cases ---------------------------------------------------------------------------------
@@ -584,12 +588,25 @@ def _request_cases() -> list[RequestCase]:
         headers={**JSON, "Accept-Language": "ko;q=abc, <script>, " + "x" * 4000},
         may_accept=True,
     )
+    # Junk a browser could send: Django must shrug it off.
     api(
         "cookie-junk",
         "headers",
         _json(name="Cookie Junk"),
-        headers={**JSON, "Cookie": "undersigned_language=<script>; csrftoken=\x7f"},
+        headers={
+            **JSON,
+            "Cookie": 'undersigned_language=<script>; csrftoken="a;b"; =; ;; sessionid=%ff',
+        },
         may_accept=True,
+    )
+    # A DEL byte in a header value is not HTTP (field-vchar is %x21-7E / obs-text): granian
+    # refuses it with an empty 400 before Django runs.
+    api(
+        "cookie-control-char",
+        "headers",
+        _json(name="Cookie Control"),
+        headers={**JSON, "Cookie": "undersigned_language=<script>; csrftoken=\x7f"},
+        server_refusal=True,
     )
     api(
         "forwarded-for-junk",

@@ -57,6 +57,57 @@ class SiteTests(BaseTestCase):
             self.assertEqual(self.client.get("/outbox/").status_code, 404)
 
 
+class ErrorAnswerTests(BaseTestCase):
+    """400 and 404: JSON under /api/ and /osdi/ (programs read them), pages elsewhere, with
+    the reason when there is one (undersigned.lib.errors)."""
+
+    def test_an_unknown_api_address_answers_json(self) -> None:
+        for path in ("/api/v1/nothing-here", "/api/v2/statements", "/api/"):
+            response = self.client.get(path)
+            self.assertEqual(response.status_code, 404, path)
+            self.assertEqual(response["Content-Type"], "application/json")
+            self.assertEqual(response.json(), {"errors": {"__all__": ["Not found."]}})
+        osdi = self.client.get("/osdi/v1/nothing-here")
+        self.assertEqual(osdi.status_code, 404)
+        self.assertEqual(osdi["Content-Type"], "application/hal+json")
+        self.assertEqual(osdi.json()["error"], "Not found.")
+
+    def test_the_api_404_is_translated(self) -> None:
+        response = self.client.get("/api/v1/nothing-here", HTTP_ACCEPT_LANGUAGE="ko")
+        self.assertEqual(response.json(), {"errors": {"__all__": ["찾을 수 없습니다."]}})
+
+    def test_a_foreign_host_gets_json_from_the_api_and_a_page_elsewhere(self) -> None:
+        api = self.client.get(f"/api/v1/statements/{self.statement.slug}", HTTP_HOST="evil.example")
+        self.assertEqual(api.status_code, 400)
+        self.assertIn("__all__", api.json()["errors"])
+        page = self.client.get(f"/s/{self.statement.slug}/", HTTP_HOST="evil.example")
+        self.assertEqual(page.status_code, 400)
+        self.assertContains(page, 'role="alert"', status_code=400)
+
+    def test_a_page_404_is_the_site_page(self) -> None:
+        response = self.client.get("/no-such-page/")
+        self.assertContains(response, "Page not found", status_code=404)
+
+    def test_a_form_in_a_foreign_charset_is_refused_with_a_message(self) -> None:
+        body = b"ind-kind=individual&ind-name=A"
+        page = self.client.post(
+            f"/ko/s/{self.statement.slug}/sign/",
+            body,
+            content_type="application/x-www-form-urlencoded; charset=iso-8859-1",
+        )
+        self.assertEqual(page.status_code, 400)
+        self.assertIn('role="alert"', page.content.decode())
+        self.assertIn("UTF-8", page.content.decode())
+        self.assertIn('lang="ko"', page.content.decode())
+        api = self.client.post(
+            "/api/v1/statements/x/signatures",
+            body,
+            content_type="multipart/form-data; boundary=x; charset=utf-16",
+        )
+        self.assertEqual(api.status_code, 400)
+        self.assertEqual(api.json(), {"errors": {"__all__": ["Send forms encoded as UTF-8."]}})
+
+
 class SecurityHeaderTests(BaseTestCase):
     def test_public_pages_send_a_strict_content_security_policy(self) -> None:
         response = self.client.get(f"/s/{self.statement.slug}/")

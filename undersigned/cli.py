@@ -1,5 +1,5 @@
-"""The `undersigned` command: demo, serve, worker, recount, createorganizer, import-signers,
-export, backup, restore, manage."""
+"""The `undersigned` command: demo, serve, worker, recount, retention, createorganizer,
+import-signers, export, backup, restore, manage."""
 
 from __future__ import annotations
 
@@ -148,6 +148,11 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--batch", action="store_true", help="send what is queued, then exit")
     recount = sub.add_parser("recount", help="rebuild counters from the sign-ons")
     recount.add_argument("slug", nargs="?")
+    retention = sub.add_parser(
+        "retention",
+        help="delete old unconfirmed sign-ons, anonymize signers of long-closed statements",
+    )
+    retention.add_argument("--apply", action="store_true", help="do it (default: only show)")
     create = sub.add_parser("createorganizer", help="create an organizer account")
     create.add_argument("email")
     create.add_argument("--superuser", action="store_true")
@@ -198,6 +203,7 @@ PASSTHROUGH = {
     "export": "export",
     "backup": "backup",
     "restore": "restore",
+    "retention": "retention",
 }
 
 

@@ -39,6 +39,19 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ConfigError(f"{name} must be on/off, true/false, yes/no or 1/0, not {raw!r}")
 
 
+def env_int(name: str, default: int) -> int:
+    raw = env_str(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more, not {raw!r}")
+    return value
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
@@ -98,6 +111,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "csp",
     "django_countries",
+    # Organizer two-factor authentication (undersigned.accounts.twofactor).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
     "undersigned.audit",
@@ -125,6 +141,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): logged in with the second factor (undersigned.accounts.twofactor).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -284,6 +302,21 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Organizers log in on the console's own page (throttled); the admin is for the operator.
 LOGIN_URL = "accounts:login"
+# Two-factor authentication (TOTP, docs/configuration.md). When on, the console sends every
+# organizer without a confirmed authenticator app to set one up before anything else. Off by
+# default so the demo opens with a password alone.
+REQUIRE_ORGANIZER_2FA = env_bool("REQUIRE_ORGANIZER_2FA", False)
+# The issuer shown in authenticator apps next to the organizer's address.
+OTP_TOTP_ISSUER = "undersigned"
+# Seconds between the password and the code on the log-in page before starting again.
+LOGIN_CODE_MAX_AGE = 5 * 60
+
+# Retention (undersigned.signatures.retention; `undersigned retention`, and daily in the email
+# worker). Unconfirmed sign-ons are deleted this many days after they were made; signers'
+# private data (email, phone, contact person, address hash) is erased this many days after
+# their statement closed, keeping the public name and the counts. 0 turns either off.
+PENDING_RETENTION_DAYS = env_int("PENDING_RETENTION_DAYS", 30)
+ANONYMIZE_AFTER_CLOSE_DAYS = env_int("ANONYMIZE_AFTER_CLOSE_DAYS", 365)
 
 # Languages ----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -43,3 +43,7 @@ urlpatterns += i18n_patterns(
     path("console/", include("undersigned.console.urls")),
     prefix_default_language=False,
 )
+
+# JSON under /api/ and /osdi/, the site's pages elsewhere (undersigned.lib.errors).
+handler400 = "undersigned.lib.errors.bad_request"
+handler404 = "undersigned.lib.errors.page_not_found"

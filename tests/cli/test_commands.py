@@ -97,6 +97,9 @@ class CommandTests(TestCase):
         result = self.run_cli("recount")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("counters matched the sign-ons", result.stdout)
+        result = self.run_cli("retention")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("unconfirmed sign-ons older than 30 days: 0 would delete", result.stdout)
 
     def test_serve_answers_and_stops_cleanly_on_ctrl_c(self) -> None:
         port = free_port()

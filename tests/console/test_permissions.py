@@ -42,6 +42,7 @@ class PermissionTests(ConsoleTestCase):
         ids = {
             "signature": self.signature.pk,
             "merge": self.signature.pk,
+            "erase": self.signature.pk,
             "invalidation_revert": self.batch.pk,
             "partner_remove": self.partner.pk,
             "team_remove": self.role_id,
@@ -89,6 +90,7 @@ class PermissionTests(ConsoleTestCase):
         post_only = {
             "status",
             "merge",
+            "erase",
             "invalidation_revert",
             "partner_remove",
             "team_remove",

@@ -59,7 +59,13 @@ class ThrottledAuthenticationForm(AuthenticationForm):
                 if login_failed(username, ip):
                     raise self._locked_error() from None
             raise
-        if username:
+        # With an authenticator app the log-in is not over: the failures are forgotten only
+        # after the right code (undersigned.accounts.twofactor), or a known password would
+        # buy an attacker fresh code guesses.
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        user = self.get_user()
+        if username and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             login_throttle_reset(username, ip)
         return cleaned
 
@@ -87,3 +93,24 @@ class QueuedPasswordResetForm(PasswordResetForm):
         # The form answers the same either way; it just cannot be used to flood an inbox.
         if caches["default"].add(f"password-reset:{user_id}", 1, PASSWORD_RESET_INTERVAL):
             enqueue_on_commit(send_password_reset_email, user_id, get_language() or "en")
+
+
+class CodeForm(forms.Form):
+    """The six digits from the authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text=_("The six digits your authenticator app shows, or one of your recovery codes."),
+    )
+
+
+class TwoFactorOffForm(forms.Form):
+    code = forms.CharField(
+        label=_("Current code"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

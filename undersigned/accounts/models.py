@@ -30,3 +30,23 @@ class StatementRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.role} {self.statement}"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code that stands in for the authenticator app (a lost phone). Shown once
+    when made; only its SHA-256 hash is kept (the code is random, 50 bits: a salt would add
+    nothing), and it is deleted when used."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"

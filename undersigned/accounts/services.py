@@ -119,3 +119,54 @@ def statement_role_remove(*, statement: Statement, role_id: int, actor: Actor) -
             data={"role": grant.role},
         )
         grant.delete()
+
+
+# Two-factor authentication (undersigned.accounts.twofactor) -----------------------------------
+def two_factor_enable(*, user: Any, device: Any, code_hashes: list[str]) -> None:
+    """Confirm the authenticator app the organizer just proved they have, and replace their
+    recovery codes (hashes only)."""
+    from undersigned.accounts.models import RecoveryCode
+
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        type(device).objects.filter(user=user).exclude(pk=device.pk).delete()
+        RecoveryCode.objects.filter(user=user).delete()
+        RecoveryCode.objects.bulk_create(RecoveryCode(user=user, code_hash=h) for h in code_hashes)
+        audit_log(action="organizer.2fa_enabled", obj=user, actor=user)
+
+
+def two_factor_new_recovery_codes(*, user: Any, code_hashes: list[str]) -> None:
+    from undersigned.accounts.models import RecoveryCode
+
+    with transaction.atomic():
+        RecoveryCode.objects.filter(user=user).delete()
+        RecoveryCode.objects.bulk_create(RecoveryCode(user=user, code_hash=h) for h in code_hashes)
+        audit_log(action="organizer.recovery_codes_replaced", obj=user, actor=user)
+
+
+def two_factor_recovery_code_use(*, user: Any, code_hash: str) -> bool:
+    """Spend one recovery code: True when it existed (it is gone now)."""
+    from undersigned.accounts.models import RecoveryCode
+
+    with transaction.atomic():
+        deleted, _rows = RecoveryCode.objects.filter(user=user, code_hash=code_hash).delete()
+        if deleted:
+            audit_log(
+                action="organizer.recovery_code_used",
+                obj=user,
+                actor=user,
+                data={"left": RecoveryCode.objects.filter(user=user).count()},
+            )
+    return bool(deleted)
+
+
+def two_factor_disable(*, user: Any) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from undersigned.accounts.models import RecoveryCode
+
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        RecoveryCode.objects.filter(user=user).delete()
+        audit_log(action="organizer.2fa_disabled", obj=user, actor=user)

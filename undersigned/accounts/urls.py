@@ -1,10 +1,12 @@
 from django.urls import path
 
-from undersigned.accounts import views
+from undersigned.accounts import twofactor, views
 
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/code/", twofactor.login_code, name="login_code"),
+    path("two-factor/", twofactor.two_factor, name="two_factor"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),

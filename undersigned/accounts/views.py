@@ -22,6 +22,15 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
     next_page = "console:index"
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        from undersigned.accounts.twofactor import has_device, start_second_step
+
+        user = form.get_user()
+        if has_device(user):
+            # Not logged in yet: the code page finishes the job (undersigned.accounts.twofactor).
+            return start_second_step(self.request, user, self.get_redirect_url())
+        return super().form_valid(form)
+
     def form_invalid(self, form: Any) -> HttpResponse:
         response = super().form_invalid(form)
         if form.has_error(NON_FIELD_ERRORS, "locked"):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from undersigned.console import defense_views, views
+from undersigned.console import defense_views, erasure, views
 
 app_name = "console"
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("s/<slug:slug>/signatures/", views.signature_list, name="signatures"),
     path("s/<slug:slug>/signatures/<int:pk>/", views.signature_detail, name="signature"),
     path("s/<slug:slug>/signatures/<int:pk>/merge/", views.signature_merge_view, name="merge"),
+    path("s/<slug:slug>/signatures/<int:pk>/erase/", erasure.signature_erase_view, name="erase"),
     path("s/<slug:slug>/invalidate/", views.invalidate, name="invalidate"),
     path(
         "s/<slug:slug>/invalidate/<int:pk>/revert/",

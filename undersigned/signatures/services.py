@@ -402,8 +402,9 @@ def signature_confirm(*, signature_id: int, nonce: str) -> tuple[Signature, Conf
     return signature, ConfirmOutcome.CONFIRMED
 
 
-def signature_withdraw(*, signature_id: int, nonce: str) -> Signature:
-    """The signer takes their name off: no longer counted or listed; earlier links stop working."""
+def signature_withdraw(*, signature_id: int, nonce: str, erase: bool = False) -> Signature:
+    """The signer takes their name off: no longer counted or listed; earlier links stop working.
+    With `erase`, everything they typed is erased too (_erase)."""
     with transaction.atomic():
         try:
             signature = _locked(signature_id)
@@ -422,6 +423,72 @@ def signature_withdraw(*, signature_id: int, nonce: str) -> Signature:
             actor_label="signer",
             extra_fields=("withdrawn_at", "nonce", "email_owed"),
         )
+        if erase:
+            _erase(signature, actor=None, actor_label="signer")
+    return signature
+
+
+# What an erasure empties: every field the signer typed, and what was derived from them. The
+# row itself stays, withdrawn, so the audit trail and the counters (moved by the withdrawal
+# above, from the fields as they were) stay consistent; the frozen copies in delivery
+# snapshots stay as delivered (docs/privacy.md).
+ERASED_FIELDS = (
+    *PUBLIC_FIELDS,
+    *PRIVATE_FIELDS,
+    "email_key",
+    "ip_hash",
+    "referral",
+    "wants_updates",
+    "note",
+    "sort_key",
+    "search_key",
+    "email_owed",
+)
+
+
+def _erase(signature: Signature, *, actor: Actor, actor_label: str) -> None:
+    """Empty a withdrawn (or invalidated) sign-on's personal data, inside the caller's
+    transaction. The email key becomes `erased:<id>`: unique, so the address may sign again."""
+    assert signature.status in _GONE and not signature.counted
+    for name in (*PUBLIC_FIELDS, *PRIVATE_FIELDS, "ip_hash", "referral", "note"):
+        setattr(signature, name, "")
+    signature.email_key = f"erased:{signature.pk}"
+    signature.wants_updates = False
+    signature.sort_key = signature.search_key = ""
+    signature.email_owed = EmailOwed.NONE
+    signature.save(update_fields=list(ERASED_FIELDS))
+    signature.networks.clear()
+    audit_log(
+        action="signature.erased",
+        obj=signature,
+        statement_id=signature.statement_id,
+        actor=actor,
+        actor_label=actor_label,
+        data={"status": signature.status},
+    )
+
+
+def signature_erase(*, statement: Statement, signature_id: int, actor: Actor) -> Signature:
+    """An organizer erases a signer's data at their request (by email, say): withdrawn first
+    when it was not, then erased as by the signer. The audit entry names no address."""
+    with transaction.atomic():
+        signature = _locked_in(statement, signature_id)
+        if signature.email_key.startswith("erased:"):
+            return signature
+        if signature.status not in _GONE:
+            signature.status = Status.WITHDRAWN
+            signature.withdrawn_at = timezone.now()
+            signature.nonce = new_nonce()
+            signature.email_owed = EmailOwed.NONE
+            _save_transition(
+                signature,
+                signature.statement,
+                action="signature.withdrawn",
+                actor=actor,
+                extra_fields=("withdrawn_at", "nonce", "email_owed"),
+                data={"on_request": True},
+            )
+        _erase(signature, actor=actor, actor_label="")
     return signature
 
 

@@ -173,13 +173,19 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     statement = statement_by_slug(slug)
     if request.method == "GET":
         return render(request, "signatures/withdraw.html", {"statement": statement})
+    # Two buttons on the page: withdraw, or withdraw and erase everything typed.
+    erase = request.POST.get("erase") == "1"
     try:
-        signature_withdraw(signature_id=signature_id, nonce=nonce)
+        signature_withdraw(signature_id=signature_id, nonce=nonce, erase=erase)
     except StaleLink:
         return render(
             request, "signatures/withdrawn.html", {"statement": statement, "already": True}
         )
-    return render(request, "signatures/withdrawn.html", {"statement": statement, "already": False})
+    return render(
+        request,
+        "signatures/withdrawn.html",
+        {"statement": statement, "already": False, "erased": erase},
+    )
 
 
 @require_GET

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,28 @@ def sweep(older_than: timedelta) -> int:
         if n:
             logger.warning("queued again %d emails still owed after %s", n, older_than)
         return n
+    finally:
+        close_old_connections()
+
+
+RETENTION_EVERY = 24 * 3600  # seconds between two retention passes
+
+
+def retention_pass() -> None:
+    """Delete old unconfirmed sign-ons and anonymize long-closed statements' signers
+    (undersigned.signatures.retention); a failure is logged and tried again next time."""
+    from undersigned.signatures.retention import retention_run
+
+    try:
+        report = retention_run(apply=True)
+        if report.purged_total or report.anonymized_total:
+            logger.info(
+                "retention: deleted %d unconfirmed sign-ons, anonymized %d",
+                report.purged_total,
+                report.anonymized_total,
+            )
+    except Exception:
+        logger.exception("retention pass failed")
     finally:
         close_old_connections()
 
@@ -48,8 +71,13 @@ class Command(BaseCommand):
             stop = threading.Event()
 
             def loop() -> None:
+                # Retention runs once soon after start, then about once a day.
+                next_retention = time.monotonic() + sweep_every
                 while not stop.wait(sweep_every):
                     sweep(timedelta(seconds=120))
+                    if time.monotonic() >= next_retention:
+                        retention_pass()
+                        next_retention = time.monotonic() + RETENTION_EVERY
 
             threading.Thread(target=loop, name="email-sweep", daemon=True).start()
         if settings.REDIS_URL:
