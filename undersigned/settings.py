@@ -39,6 +39,19 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ConfigError(f"{name} must be on/off, true/false, yes/no or 1/0, not {raw!r}")
 
 
+def env_int(name: str, default: int) -> int:
+    raw = env_str(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be 1 or more, not {value}")
+    return value
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
@@ -270,6 +283,9 @@ RATE_LIMITS = env_bool("RATE_LIMITS", True)
 RATE_LIMIT_PER_MINUTE = 5
 RATE_LIMIT_PER_HOUR = 30
 MIN_FILL_SECONDS = 3
+# Writes through /osdi/v1 per organizer API token and minute (undersigned.api.osdi): a partner
+# tool stuck in a loop cannot fill the queue with confirmation emails.
+OSDI_RATE_LIMIT_PER_MINUTE = env_int("OSDI_RATE_LIMIT_PER_MINUTE", 600)
 
 # Auth ---------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
