@@ -100,6 +100,12 @@ class DeliveryForm(forms.Form):
         )
         self.fields["delivered_on"].initial = timezone.localdate()
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("targets") and not data.get("recipients") and "targets" not in self.errors:
+            self.add_error("targets", _("Say to whom the statement was delivered."))
+        return data
+
     def clean_files(self) -> list[tuple[str, bytes]]:
         files: list[UploadedFile] = self.cleaned_data.get("files") or []
         out = []

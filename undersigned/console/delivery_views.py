@@ -221,9 +221,11 @@ def snapshot_pdf(request: HttpRequest, access: Access, number: int) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 def delivery_new(request: HttpRequest, access: Access) -> HttpResponse:
     statement = access.statement
-    initial: dict[str, Any] = {"dossier": ["pdf", "csv", "xlsx"]}
-    if number := request.GET.get("snapshot", ""):
-        initial["snapshot"] = snapshot_get(statement, int(number)) if number.isdigit() else None
+    number = request.GET.get("snapshot", "")
+    chosen = snapshot_get(statement, int(number) if number.isdigit() else None)
+    initial: dict[str, Any] = {"snapshot": chosen, "dossier": ["csv", "xlsx"]}
+    if chosen and (dossier_pdf_state(chosen.pk, _language(access)) or {}).get("state") == "ready":
+        initial["dossier"].insert(0, "pdf")
     form = DeliveryForm(
         request.POST or None, request.FILES or None, statement=statement, initial=initial
     )
@@ -252,7 +254,7 @@ def delivery_new(request: HttpRequest, access: Access) -> HttpResponse:
     return _render(
         request,
         "delivery_new.html",
-        {"access": access, "form": form, "has_snapshot": snapshot_get(statement) is not None},
+        {"access": access, "form": form, "has_snapshot": chosen is not None},
         status=400 if form.errors else 200,
     )
 
