@@ -73,7 +73,7 @@ def embed(request: HttpRequest, access: Access) -> HttpResponse:
     """The snippets in a read-only text box (select and copy, with or without the copy
     button's script), and the embeds themselves as a partner's visitors will see them."""
     statement = access.statement
-    language = request.GET.get("lang", "")
+    language = request.GET.get("language", "")
     if language not in {code for code, _name in _languages()}:
         language = ""
     snippets = embed_snippets(statement, language=language or None)

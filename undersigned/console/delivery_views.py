@@ -381,7 +381,8 @@ def _import_key(access: Access, token: str) -> str:
 def import_upload(request: HttpRequest, access: Access) -> HttpResponse:
     """Step 1: the file. It is kept in the shared cache for an hour, under a random name
     bound to this statement, while the columns are checked and the dry run is read."""
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    bound = request.method == "POST"
+    form = ImportUploadForm(request.POST if bound else None, request.FILES if bound else None)
     if request.method == "POST" and form.is_valid():
         raw: bytes = form.cleaned_data["file"]
         try:
