@@ -71,7 +71,7 @@ class ApiTokenScreenTests(ConsoleTestCase):
         self.assertNotContains(self.client.get(self.url("dashboard")), self.url("api_tokens"))
 
     def test_a_token_of_another_statement_cannot_be_revoked_from_here(self) -> None:
-        foreign, key = api_token_create(statement=self.other, user=self.other_editor)
+        foreign, _key = api_token_create(statement=self.other, user=self.other_editor)
         self.client.force_login(self.owner)
         response = self.client.post(self.url("api_token_revoke", pk=foreign.pk))
         self.assertEqual(response.status_code, 404)

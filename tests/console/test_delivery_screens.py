@@ -156,7 +156,7 @@ class RecordDeliveryTests(DeliveryScreenTestCase):
                 "targets": [target.pk],
                 "notes": "Handed to the chief of staff",
                 "dossier": ["csv", "json"],
-                "files": [receipt],
+                "attachments": [receipt],
                 "public": "on",
                 "close": "on",
             },

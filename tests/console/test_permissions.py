@@ -12,8 +12,8 @@ from django.utils import translation
 from tests.console.base import ConsoleTestCase, org, person
 from undersigned.api.services import api_token_create
 from undersigned.audit.models import AuditEntry
-from undersigned.delivery.services import delivery_record, snapshot_freeze
 from undersigned.console import urls as console_urls
+from undersigned.delivery.services import delivery_record, snapshot_freeze
 from undersigned.moderation.models import Partner
 from undersigned.moderation.selectors import Criteria
 from undersigned.moderation.services import signature_invalidate_bulk

@@ -76,7 +76,7 @@ class DeliveryForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("The PDF can be attached once it has been prepared."),
     )
-    files = MultipleFileField(
+    attachments = MultipleFileField(
         label=_("Other files handed over"),
         required=False,
         help_text=_("A receipt, a cover letter: up to 20 MB each."),
@@ -106,8 +106,8 @@ class DeliveryForm(forms.Form):
             self.add_error("targets", _("Say to whom the statement was delivered."))
         return data
 
-    def clean_files(self) -> list[tuple[str, bytes]]:
-        files: list[UploadedFile] = self.cleaned_data.get("files") or []
+    def clean_attachments(self) -> list[tuple[str, bytes]]:
+        files: list[UploadedFile] = self.cleaned_data.get("attachments") or []
         out = []
         for upload in files:
             if (upload.size or 0) > DELIVERY_UPLOAD_MAX_BYTES:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 import secrets
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TypeVar, cast
 
 from django.contrib import messages
 from django.core.cache import caches
@@ -22,9 +23,10 @@ from django.http import (
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -68,6 +70,8 @@ from undersigned.signatures.imports import (
 from undersigned.signatures.imports import _decode as decode_csv
 from undersigned.statements.models import StatementStatus
 
+R = TypeVar("R", bound=HttpResponseBase)
+
 CONTENT_TYPES = {
     "pdf": "application/pdf",
     "csv": "text/csv; charset=utf-8",
@@ -94,9 +98,23 @@ def _language(access: Access) -> str:
     return access.statement.default_language
 
 
-def _attachment(response: HttpResponse, name: str) -> HttpResponse:
+def _attachment(response: R, name: str) -> R:
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _csv_download(lines: Iterator[str], language: str, name: str) -> HttpResponse:
+    """A CSV written as it is sent. (Typed as an HttpResponse for the console's decorators,
+    which only set headers: Django serves either kind the same way.)"""
+    response = StreamingHttpResponse(_with_bom(lines, language), content_type=CONTENT_TYPES["csv"])
+    return cast(HttpResponse, _attachment(response, name))
+
+
+def _with_bom(lines: Iterator[str], language: str) -> Iterator[str]:
+    """The CSV with Excel's UTF-8 mark, written in `language` (the group labels)."""
+    yield "\ufeff"
+    with translation.override(language):
+        yield from lines
 
 
 # Snapshots and deliveries -------------------------------------------------------------------
@@ -186,24 +204,13 @@ def snapshot_download(request: HttpRequest, access: Access, number: int, fmt: st
         response = HttpResponse(state["pdf"], content_type=CONTENT_TYPES["pdf"])
         return _attachment(response, state["name"])
     if fmt == "csv":
-        lines = csv_lines(source.table(language))
-        streamed = StreamingHttpResponse(
-            _with_bom(lines, language), content_type=CONTENT_TYPES["csv"]
+        return _csv_download(
+            csv_lines(source.table(language)), language, f"{source.file_stem()}.csv"
         )
-        return _attachment(streamed, f"{source.file_stem()}.csv")
     if fmt not in CONTENT_TYPES:
         raise Http404("No such format")
     ((name, content),) = dossier_files(source, formats=(fmt,), language=language)
     return _attachment(HttpResponse(content, content_type=CONTENT_TYPES[fmt]), name)
-
-
-def _with_bom(lines: Any, language: str) -> Any:
-    """The CSV with Excel's UTF-8 mark, written in the statement's language (group labels)."""
-    from django.utils import translation
-
-    yield "\ufeff"
-    with translation.override(language):
-        yield from lines
 
 
 @statement_role_required(*ANY_ROLE)
@@ -241,7 +248,7 @@ def delivery_new(request: HttpRequest, access: Access) -> HttpResponse:
                 targets=data["targets"],
                 recipients=data["recipients"],
                 notes=data["notes"],
-                files=[*files, *data["files"]],
+                files=[*files, *data["attachments"]],
                 public=data["public"],
                 close=data["close"],
                 actor=request.user,
@@ -350,10 +357,12 @@ def export_public(request: HttpRequest, access: Access) -> HttpResponse:
     """The list as the public sees it now, as CSV, streamed."""
     statement = access.statement
     language = get_language() or statement.default_language
-    lines = csv_lines(public_table(statement, language=language))
-    response = StreamingHttpResponse(_with_bom(lines, language), content_type=CONTENT_TYPES["csv"])
     stamp = timezone.localtime().strftime("%Y%m%d")
-    return _attachment(response, f"{statement.slug}-public-{stamp}.csv")
+    return _csv_download(
+        csv_lines(public_table(statement, language=language)),
+        language,
+        f"{statement.slug}-public-{stamp}.csv",
+    )
 
 
 @statement_role_required(*EDITORS)
@@ -363,12 +372,12 @@ def export_private(request: HttpRequest, access: Access) -> HttpResponse:
     written in the audit log."""
     statement = access.statement
     export_log(statement=statement, private=True, fmt="csv", actor=request.user)
-    lines = csv_lines(private_table(statement))
-    response = StreamingHttpResponse(
-        _with_bom(lines, statement.default_language), content_type=CONTENT_TYPES["csv"]
-    )
     stamp = timezone.localtime().strftime("%Y%m%d")
-    return _attachment(response, f"{statement.slug}-private-{stamp}.csv")
+    return _csv_download(
+        csv_lines(private_table(statement)),
+        statement.default_language,
+        f"{statement.slug}-private-{stamp}.csv",
+    )
 
 
 # Import -------------------------------------------------------------------------------------
@@ -391,7 +400,7 @@ def import_upload(request: HttpRequest, access: Access) -> HttpResponse:
             form.add_error("file", _file_error(error))
         else:
             token = secrets.token_urlsafe(16)
-            name = str(request.FILES["file"].name)[:200]
+            name = str(getattr(request.FILES.get("file"), "name", "") or "upload.csv")[:200]
             caches["default"].set(
                 _import_key(access, token), {"name": name, "raw": raw}, IMPORT_TIMEOUT
             )
