@@ -10,9 +10,9 @@ import io
 from django.core.cache import caches
 from django.http import HttpResponse
 
+from tests import test_korean
 from tests.console.base import ConsoleTestCase, org, person
 from tests.delivery.common import SAMPLE_CSV
-from tests import test_korean
 from undersigned.delivery.services import delivery_record, snapshot_freeze, update_post
 
 
