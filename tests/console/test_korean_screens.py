@@ -62,7 +62,10 @@ class KoreanScreenTests(ConsoleTestCase):
         # The file's own headers and values are data, not UI.
         text = self.uploaded_page(self.client.get(mapping_page))
         self.assertIn("이메일", text)
-        report = self.uploaded_page(self.client.post(mapping_page, {**columns, "dry_run": "1"}))
+        self.client.post(mapping_page, {**columns, "dry_run": "1"})
+        self.assertIn("대기 중", self.uploaded_page(self.client.get(mapping_page)))
+        self.run_worker()
+        report = self.uploaded_page(self.client.get(mapping_page))
         self.assertIn("시험 실행", report)
         self.page(self.ko("api_tokens"))
         self.page(self.ko("api_tokens"), method="post", label="동기화")

@@ -8,14 +8,16 @@ export. As everywhere in the console, the role is checked by the decorator first
 
 from __future__ import annotations
 
-import io
 import secrets
 from collections.abc import Iterator
+from functools import partial
 from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -40,6 +42,7 @@ from undersigned.console.delivery_forms import (
     MappingForm,
     UpdateForm,
 )
+from undersigned.console.tasks import import_run, run_state, set_run_state, upload_key
 from undersigned.delivery.dossier import FORMATS, DossierSource, dossier_files
 from undersigned.delivery.models import Snapshot
 from undersigned.delivery.selectors import (
@@ -65,7 +68,6 @@ from undersigned.signatures.imports import (
     ImportFileError,
     guess_mapping,
     read_records,
-    signatures_import,
 )
 from undersigned.signatures.imports import _decode as decode_csv
 from undersigned.statements.models import StatementStatus
@@ -80,8 +82,6 @@ CONTENT_TYPES = {
 }
 # An uploaded CSV waits in the shared cache between the upload, the dry run and the import.
 IMPORT_TIMEOUT = 3600
-# The per-row report shows this many problem rows; the counts cover them all.
-REPORT_ROWS = 500
 
 
 def _render(
@@ -381,10 +381,6 @@ def export_private(request: HttpRequest, access: Access) -> HttpResponse:
 
 
 # Import -------------------------------------------------------------------------------------
-def _import_key(access: Access, token: str) -> str:
-    return f"console-import:{access.statement.pk}:{token}"
-
-
 @statement_role_required(*EDITORS)
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest, access: Access) -> HttpResponse:
@@ -402,7 +398,7 @@ def import_upload(request: HttpRequest, access: Access) -> HttpResponse:
             token = secrets.token_urlsafe(16)
             name = str(getattr(request.FILES.get("file"), "name", "") or "upload.csv")[:200]
             caches["default"].set(
-                _import_key(access, token), {"name": name, "raw": raw}, IMPORT_TIMEOUT
+                upload_key(access.statement.pk, token), {"name": name, "raw": raw}, IMPORT_TIMEOUT
             )
             return HttpResponseRedirect(_url("import_file", access, token=token))
     return _render(
@@ -413,7 +409,7 @@ def import_upload(request: HttpRequest, access: Access) -> HttpResponse:
     )
 
 
-def _file_error(error: ImportFileError) -> str:
+def _file_error(error: ImportFileError | str) -> str:
     return _("This file cannot be imported: %(reason)s") % {"reason": error}
 
 
@@ -421,45 +417,50 @@ def _file_error(error: ImportFileError) -> str:
 @require_http_methods(["GET", "POST"])
 def import_file(request: HttpRequest, access: Access, token: str) -> HttpResponse:
     """Step 2: the columns as guessed, each one changeable; then a dry run with the report of
-    every row; then the import itself, of the very mapping the dry run used."""
-    stored = caches["default"].get(_import_key(access, token))
+    every row; then the import itself, of the very mapping the dry run used. Both runs are
+    queued jobs (console/tasks.py): this page shows their progress, then their report."""
+    statement = access.statement
+    run = run_state(statement.pk, token)
+    stored = caches["default"].get(upload_key(statement.pk, token))
     if stored is None:
+        if run and run.get("state") == "done" and not run["dry_run"]:
+            context = {"access": access, "run": run, "name": run.get("name", "")}
+            return _render(request, "import_file.html", context)
         messages.error(request, _("The uploaded file has expired: upload it again."))
         return HttpResponseRedirect(_url("import", access))
     raw: bytes = stored["raw"]
     headers, records = read_records(decode_csv(raw))
     samples = [record.cells for _n, record in zip(range(3), records, strict=False)]
-    form = MappingForm(request.POST or None, headers=headers, guessed=guess_mapping(headers))
-    report = None
-    if request.method == "POST" and form.is_valid():
-        apply = "apply" in request.POST
-        try:
-            report = signatures_import(
-                statement=access.statement,
-                file=_named(io.BytesIO(raw), stored["name"]),
-                mapping=form.overrides(),
-                dry_run=not apply,
-                send_confirmation=form.cleaned_data["send_confirmation"],
-                actor=request.user,
-                stream=io.StringIO(),
-            )
-        except ImportFileError as error:
-            form.add_error(None, _file_error(error))
-        else:
-            if apply:
-                caches["default"].delete(_import_key(access, token))
-                messages.success(
-                    request,
-                    ngettext("%(n)s sign-on imported.", "%(n)s sign-ons imported.", report.added)
-                    % {"n": report.added},
-                )
-    problems = (
-        [row for row in report.rows if row.outcome in {"error", "duplicate"}] if report else []
+    guessed = guess_mapping(headers)
+    if run and run.get("mapping"):
+        # The form shows the mapping the last run used.
+        chosen = dict(item.split("=", 1) for item in run["mapping"])
+        guessed = {int(column) - 1: field for column, field in chosen.items()}
+    busy = bool(run and run.get("state") in {"queued", "running"})
+    form = MappingForm(
+        request.POST if request.method == "POST" else None,
+        headers=headers,
+        guessed=guessed,
+        initial={"send_confirmation": bool(run and run.get("send_confirmation"))},
     )
+    if request.method == "POST" and form.is_valid() and not busy:
+        checked = bool(
+            run
+            and run.get("state") == "done"
+            and run["dry_run"]
+            and run["mapping"] == form.overrides()
+        )
+        # Only the mapping the dry run checked is imported; a changed one is checked first.
+        _queue_import(
+            request, access, token, form, dry_run=not ("apply" in request.POST and checked)
+        )
+        return HttpResponseRedirect(_url("import_file", access, token=token))
     columns = [
         (header, field, [cells[i] if i < len(cells) else "" for cells in samples])
         for i, (header, field) in enumerate(form.columns())
     ]
+    if run and run.get("state") == "failed":
+        form.add_error(None, _file_error(run.get("error", "")))
     return _render(
         request,
         "import_file.html",
@@ -468,15 +469,37 @@ def import_file(request: HttpRequest, access: Access, token: str) -> HttpRespons
             "form": form,
             "name": stored["name"],
             "columns": columns,
-            "report": report,
-            "problems": problems[:REPORT_ROWS],
-            "more_problems": max(0, len(problems) - REPORT_ROWS),
-            "applied": bool(report and not report.dry_run),
+            "run": run,
+            "refresh": busy,
         },
-        status=400 if form.errors else 200,
+        status=400 if form.errors and request.method == "POST" else 200,
     )
 
 
-def _named(buffer: io.BytesIO, name: str) -> io.BytesIO:
-    buffer.name = name  # the report and the audit log name the file
-    return buffer
+def _queue_import(
+    request: HttpRequest, access: Access, token: str, form: MappingForm, *, dry_run: bool
+) -> None:
+    mapping = form.overrides()
+    send = bool(form.cleaned_data["send_confirmation"])
+    statement_id = access.statement.pk
+    set_run_state(
+        statement_id,
+        token,
+        state="queued",
+        dry_run=dry_run,
+        mapping=mapping,
+        send_confirmation=send,
+    )
+    args = (
+        statement_id,
+        token,
+        mapping,
+        dry_run,
+        send,
+        request.user.pk,
+        get_language() or access.statement.default_language,
+    )
+    if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
+        import_run.enqueue(*args)
+    else:
+        transaction.on_commit(partial(import_run.enqueue, *args), robust=True)
