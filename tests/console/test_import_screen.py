@@ -166,7 +166,7 @@ class ImportScreenTests(ConsoleTestCase):
         for content, reason in (
             (b"", "The submitted file is empty."),
             (b"\xff\xfe\x00\x01garbage\x80\x81", "neither UTF-8 nor Korean"),
-            (b"a" * (IMPORT_MAX_BYTES + 1), "larger than 1 MB"),
+            (b"a" * (IMPORT_MAX_BYTES + 1), "larger than 2 MB"),
         ):
             with self.subTest(reason):
                 response = self.client.post(self.url("import"), {"file": upload(content)})
