@@ -39,7 +39,7 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ConfigError(f"{name} must be on/off, true/false, yes/no or 1/0, not {raw!r}")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     raw = env_str(name)
     if not raw:
         return default
@@ -47,8 +47,8 @@ def env_int(name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must be 0 or more, not {raw!r}")
+    if value < minimum:
+        raise ConfigError(f"{name} must be {minimum} or more, not {raw!r}")
     return value
 
 
@@ -289,6 +289,9 @@ RATE_LIMITS = env_bool("RATE_LIMITS", True)
 RATE_LIMIT_PER_MINUTE = 5
 RATE_LIMIT_PER_HOUR = 30
 MIN_FILL_SECONDS = 3
+# Writes through /osdi/v1 per organizer API token and minute (undersigned.api.osdi): a partner
+# tool stuck in a loop cannot fill the queue with confirmation emails.
+OSDI_RATE_LIMIT_PER_MINUTE = env_int("OSDI_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
 
 # Auth ---------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
@@ -51,11 +53,18 @@ _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 
 
 class OsdiError(Exception):
-    def __init__(self, status: int, message: str, errors: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        errors: dict[str, list[str]] | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors
+        self.retry_after = retry_after
 
 
 def hal(data: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -73,6 +82,8 @@ def _error(exc: OsdiError) -> HttpResponse:
     response = hal(body, exc.status)
     if exc.status == 401:
         response["WWW-Authenticate"] = 'Token realm="osdi"'
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -100,6 +111,31 @@ def request_token(request: HttpRequest) -> ApiToken | None:
     if token is None:
         raise OsdiError(401, _("This API token is not valid, or it was revoked."))
     return token
+
+
+def spend_write(token: ApiToken) -> None:
+    """Count one write against the token's allowance for this minute (a fixed window in the
+    shared cache, so every app server counts together); OsdiError 429 past the limit."""
+    limit = settings.OSDI_RATE_LIMIT_PER_MINUTE
+    now = time.time()
+    window = int(now // 60)
+    key = f"osdi-writes:{token.pk}:{window}"
+    cache = caches["default"]
+    # The key names its minute, so expiry only has to outlive it; the database cache's incr()
+    # keeps no timeout of its own, hence add() first.
+    cache.add(key, 0, 120)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, 120)
+        used = 1
+    if used > limit:
+        retry_after = max(1, 60 * (window + 1) - int(now))
+        raise OsdiError(
+            429,
+            _("Too many requests with this API token: at most %(n)s a minute.") % {"n": limit},
+            retry_after=retry_after,
+        )
 
 
 OsdiView = Callable[..., dict[str, Any]]
@@ -533,6 +569,7 @@ def record_signature_helper(request: HttpRequest, slug: str) -> HttpResponse:
         if token is None:
             raise OsdiError(401, _("Recording a signature needs an organizer's API token."))
         _token_for(token, statement)
+        spend_write(token)
         if request.content_type not in {"application/json", "application/hal+json"}:
             raise OsdiError(415, _("Send the signature as JSON (Content-Type: application/json)."))
         try:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from undersigned.console import defense_views, erasure, views
+from undersigned.console import api_views, defense_views, delivery_views, erasure, views
 
 app_name = "console"
 urlpatterns = [
@@ -38,4 +38,37 @@ urlpatterns = [
         name="defenses_rule_remove",
     ),
     path("s/<slug:slug>/traffic/", defense_views.traffic, name="traffic"),
+    # Delivery, updates, exports, import (console/delivery_views.py)
+    path("s/<slug:slug>/delivery/", delivery_views.delivery, name="delivery"),
+    path("s/<slug:slug>/delivery/freeze/", delivery_views.snapshot_freeze_view, name="freeze"),
+    path(
+        "s/<slug:slug>/delivery/snapshots/<int:number>/dossier.<str:fmt>",
+        delivery_views.snapshot_download,
+        name="snapshot_download",
+    ),
+    path(
+        "s/<slug:slug>/delivery/snapshots/<int:number>/pdf/",
+        delivery_views.snapshot_pdf,
+        name="snapshot_pdf",
+    ),
+    path("s/<slug:slug>/delivery/new/", delivery_views.delivery_new, name="delivery_new"),
+    path(
+        "s/<slug:slug>/delivery/files/<int:pk>/",
+        delivery_views.delivery_file,
+        name="delivery_file",
+    ),
+    path("s/<slug:slug>/updates/", delivery_views.updates, name="updates"),
+    path("s/<slug:slug>/export/", delivery_views.exports, name="exports"),
+    path("s/<slug:slug>/export/public.csv", delivery_views.export_public, name="export_public"),
+    path("s/<slug:slug>/export/private.csv", delivery_views.export_private, name="export_private"),
+    path("s/<slug:slug>/import/", delivery_views.import_upload, name="import"),
+    path("s/<slug:slug>/import/<str:token>/", delivery_views.import_file, name="import_file"),
+    # API tokens and embeds (console/api_views.py)
+    path("s/<slug:slug>/api-tokens/", api_views.api_tokens, name="api_tokens"),
+    path(
+        "s/<slug:slug>/api-tokens/<int:pk>/revoke/",
+        api_views.api_token_revoke_view,
+        name="api_token_revoke",
+    ),
+    path("s/<slug:slug>/embed/", api_views.embed, name="embed"),
 ]

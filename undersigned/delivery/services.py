@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import mimetypes
+import time
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import partial
@@ -17,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count
@@ -304,3 +306,45 @@ def signature_unsubscribe(*, signature_id: int, nonce: str) -> Signature:
                 actor_label="signer",
             )
     return signature
+
+
+# The dossier PDF --------------------------------------------------------------------------------
+STALE_PDF_JOB = 15 * 60
+
+
+def dossier_pdf_request(*, snapshot: Snapshot, language: str) -> str:
+    """Queue the job that lays out the snapshot's PDF, unless it is built or being built.
+    Returns the state: "ready", "queued" or "running". Nothing in the database changes (the
+    file is kept in the shared cache), so nothing is audited."""
+    from undersigned.delivery.tasks import build_dossier_pdf, dossier_pdf_key, dossier_pdf_state
+
+    state = dossier_pdf_state(snapshot.pk, language) or {}
+    fresh = time.time() - state.get("started", 0) < STALE_PDF_JOB
+    if state.get("state") == "ready" or (state.get("state") in {"queued", "running"} and fresh):
+        return str(state["state"])
+    caches["default"].set(
+        dossier_pdf_key(snapshot.pk, language),
+        {"state": "queued", "started": time.time()},
+        STALE_PDF_JOB * 2,
+    )
+    if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
+        build_dossier_pdf.enqueue(snapshot.pk, language)
+    else:
+        transaction.on_commit(
+            partial(build_dossier_pdf.enqueue, snapshot.pk, language), robust=True
+        )
+    return "queued"
+
+
+# Exports --------------------------------------------------------------------------------------
+def export_log(*, statement: Statement, private: bool, fmt: str, actor: Actor = None) -> None:
+    """A download of the list from the console. Nothing changes, but a file with every
+    signer's contact details left the site: the audit log says who took it and when."""
+    with transaction.atomic():
+        audit_log(
+            action="signatures.exported",
+            obj=statement,
+            statement_id=statement.pk,
+            actor=actor,
+            data={"private": private, "format": fmt},
+        )

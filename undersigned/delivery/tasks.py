@@ -5,27 +5,26 @@ requeued after a crash emails no one twice."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django_tasks import task
 
-from undersigned.delivery.models import Update, UpdateEmail
+from undersigned.delivery.models import Snapshot, Update, UpdateEmail
+from undersigned.delivery.selectors import update_recipients
 from undersigned.delivery.services import update_email_mark_sent
 from undersigned.lib.tokens import make_token
 from undersigned.signatures.models import Signature
-from undersigned.signatures.models import Status as SignatureStatus
 from undersigned.signatures.tasks import signature_links
 
 logger = logging.getLogger(__name__)
-
-# Signers who are counted or waiting only for an organizer's approval.
-RECIPIENT_STATUSES = (SignatureStatus.CONFIRMED, SignatureStatus.APPROVED)
 
 
 def unsubscribe_url(signature: Signature) -> str:
@@ -62,9 +61,7 @@ def send_update_emails(update_id: int) -> str:
     if update is None or not update.notify:
         return "nothing to send"
     statement = update.statement
-    recipients = Signature.objects.filter(
-        statement=statement, wants_updates=True, status__in=RECIPIENT_STATUSES
-    ).select_related("statement")
+    recipients = update_recipients(statement).select_related("statement")
     sent = 0
     # One SMTP connection for the whole batch; each message is sent outside any transaction,
     # so a slow mail server never holds the database's write lock.
@@ -90,3 +87,48 @@ def send_update_emails(update_id: int) -> str:
             sent += 1
     logger.info("update %s: sent to %s signers", update_id, sent)
     return f"sent {sent}"
+
+
+# The dossier PDF ------------------------------------------------------------------------------
+# Laying out a PDF takes seconds to half a minute (see dossier.py): too long for a web request,
+# so the console queues this job and shows its state. A snapshot never changes, so the PDF
+# made once is kept in the shared cache (every app server sees it) and served from there.
+DOSSIER_PDF_TIMEOUT = 7 * 24 * 3600
+
+
+def dossier_pdf_key(snapshot_id: int, language: str) -> str:
+    return f"dossier-pdf:{snapshot_id}:{language}"
+
+
+def dossier_pdf_state(snapshot_id: int, language: str) -> dict[str, Any] | None:
+    """{"state": "queued" | "running" | "ready" | "failed", "name", "pdf", "error"}, or None."""
+    state: dict[str, Any] | None = caches["default"].get(dossier_pdf_key(snapshot_id, language))
+    return state
+
+
+def _set_state(snapshot_id: int, language: str, **state: Any) -> None:
+    caches["default"].set(dossier_pdf_key(snapshot_id, language), state, DOSSIER_PDF_TIMEOUT)
+
+
+@task()
+def build_dossier_pdf(snapshot_id: int, language: str) -> str:
+    from undersigned.delivery.dossier import DossierSource, DossierUnavailable, dossier_files
+
+    snapshot = Snapshot.objects.select_related("statement", "version").filter(pk=snapshot_id)
+    found = snapshot.first()
+    if found is None:
+        return "no such snapshot"
+    current = dossier_pdf_state(snapshot_id, language) or {}
+    if current.get("state") == "ready":
+        return "already built"
+    _set_state(snapshot_id, language, state="running", started=time.time())
+    try:
+        ((name, pdf),) = dossier_files(
+            DossierSource.of_snapshot(found), formats=("pdf",), language=language
+        )
+    except DossierUnavailable as exc:
+        logger.error("dossier PDF for snapshot %s: %s", snapshot_id, exc)
+        _set_state(snapshot_id, language, state="failed", error=str(exc))
+        return "failed"
+    _set_state(snapshot_id, language, state="ready", name=name, pdf=pdf)
+    return f"built {len(pdf)} bytes"

@@ -230,7 +230,7 @@ def _decode(raw: bytes) -> str:
         try:
             return raw.decode("cp949")
         except UnicodeDecodeError:
-            raise ImportFileError("the file is neither UTF-8 nor Korean (CP949) text") from None
+            raise ImportFileError(_("the file is neither UTF-8 nor Korean (CP949) text")) from None
 
 
 def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
@@ -252,11 +252,11 @@ def read_records(text: str) -> tuple[list[str], Iterator[Record]]:
     try:
         headers = next(reader)
     except StopIteration:
-        raise ImportFileError("the file is empty") from None
+        raise ImportFileError(_("the file is empty")) from None
     except csv.Error as exc:
-        raise ImportFileError(f"not a CSV file: {exc}") from None
+        raise ImportFileError(_("not a CSV file: %(error)s") % {"error": exc}) from None
     if not any(h.strip() for h in headers):
-        raise ImportFileError("the first line holds no column headers")
+        raise ImportFileError(_("the first line holds no column headers"))
 
     def records() -> Iterator[Record]:
         start = reader.line_num + 1
@@ -265,7 +265,9 @@ def read_records(text: str) -> tuple[list[str], Iterator[Record]]:
                 yield Record(line=start, cells=cells)
                 start = reader.line_num + 1
         except csv.Error as exc:
-            raise ImportFileError(f"line {start}: {exc}") from None
+            raise ImportFileError(
+                _("line %(line)s: %(error)s") % {"line": start, "error": exc}
+            ) from None
 
     return [h.strip() for h in headers], records()
 
@@ -603,7 +605,7 @@ def signatures_import(
     second run of the same file skips those rows as duplicates.
     """
     if statement.current_version is None:
-        raise ImportFileError("the statement has no text yet")
+        raise ImportFileError(_("the statement has no text yet"))
     if send_confirmation and approve:
         raise ImportFileError("choose --send-confirmation or --approve, not both")
     if isinstance(file, (str, os.PathLike)):
