@@ -7,16 +7,19 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from undersigned.console.charts import Timeline, timeline
 from undersigned.tracker.decorators import organizer_required
 from undersigned.tracker.forms import ActionForm, AssessmentForm, SourceFields
 from undersigned.tracker.models import Action, Assessment, Status
 from undersigned.tracker.selectors import (
     agreement_by_key,
     agreement_steps,
+    Ledger,
     agreements,
     demand_views,
     ledger,
@@ -24,6 +27,7 @@ from undersigned.tracker.selectors import (
     provisions_with_status,
     statement_for_tracker,
 )
+from undersigned.tracker.templatetags.tracker import fuzzy_date
 from undersigned.tracker.services import LinkData, action_record, assessment_add
 
 STATUS_ORDER = list(Status.values)
@@ -89,15 +93,37 @@ def agreement_detail(request: HttpRequest, key: str) -> HttpResponse:
 def ledger_view(request: HttpRequest) -> HttpResponse:
     key = request.GET.get("agreement", "")[:20]
     agreement = agreement_by_key(key) if key else None
+    rows = ledger(agreement=agreement)
     return render(
         request,
         "tracker/ledger.html",
         {
-            "ledger": ledger(agreement=agreement),
+            "ledger": rows,
+            "timeline": ledger_timeline(rows),
             "agreement": agreement,
             "agreements": agreements(),
         },
     )
+
+
+def ledger_timeline(rows: Ledger) -> Timeline | None:
+    """The ledger drawn on a time axis: a lane per party, a mark per step (in each lane of a
+    joint step), its shape and colour telling its effect."""
+    lanes = [
+        column.actor.localized("name") if column.actor else _("Others") for column in rows.columns
+    ]
+    steps = [
+        (
+            row.action.key,
+            row.action.date,
+            [i for i, (_column, here) in enumerate(row.cells) if here],
+            row.effect,
+            f"{fuzzy_date(row.action)}: {Truncator(row.action.localized('description')).chars(90)}",
+        )
+        for row in rows.rows
+        if any(here for _column, here in row.cells)
+    ]
+    return timeline(lanes, steps)
 
 
 # Organizer screens -------------------------------------------------------------------------
