@@ -106,7 +106,7 @@ class StatementPicturesTests(BaseTestCase):
         self.assertIn(">CA</text>", svgs[1])
         self.assertRegex(svgs[1], r">CA</text><text [^>]*>2</text>")
         self.assertIn("California: 2; Washington: 1", svgs[1])
-        self.assertIn("<td>California</td><td class=\"num\">2</td>", page)
+        self.assertIn('<td>California</td><td class="num">2</td>', page)
         # No private field reaches the page through the pictures.
         self.assertNotIn("p1@example.org", page)
 
@@ -122,9 +122,7 @@ class StatementPicturesTests(BaseTestCase):
         for i in range(3):
             self.confirmed(i)
         page = self.client.get("/s/end-the-war/").content.decode()
-        self.assertIn(
-            '<progress max="1000" value="3" aria-labelledby="meter-individual">', page
-        )
+        self.assertIn('<progress max="1000" value="3" aria-labelledby="meter-individual">', page)
         self.assertIn('id="meter-individual"><strong>3 individuals</strong>', page)
         self.assertIn("goal: 1000 (0% reached)", page)
 

@@ -298,7 +298,7 @@ class Timeline:
     axis_y: str
 
 
-TIMELINE_LEFT, LANE_H = 110, 44
+TIMELINE_LEFT, LANE_H = 150, 44
 
 
 def timeline(
@@ -333,9 +333,7 @@ def timeline(
                     day=day,
                 )
             )
-    years = [
-        (_n(x_of(date(year, 1, 1))), str(year)) for year in range(first.year, last.year + 1)
-    ]
+    years = [(_n(x_of(date(year, 1, 1))), str(year)) for year in range(first.year, last.year + 1)]
     every = max(1, len(years) // 10)
     years = [y for i, y in enumerate(years) if i % every == 0]
     axis = TOP + 10 + len(lanes) * LANE_H

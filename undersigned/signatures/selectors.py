@@ -204,7 +204,9 @@ def counted_per_day(statement: Statement) -> list[tuple[date, int]]:
     key = f"counted-per-day:{statement.pk}:{settings.TIME_ZONE}"
     cached: list[tuple[date, int]] | None = cache.get(key)
     if cached is None:
-        day = TruncDate(Coalesce("confirmed_at", "created_at"), tzinfo=timezone.get_current_timezone())
+        day = TruncDate(
+            Coalesce("confirmed_at", "created_at"), tzinfo=timezone.get_current_timezone()
+        )
         rows = (
             Signature.objects.filter(statement=statement, counted=True)
             .annotate(day=day)

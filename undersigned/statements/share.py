@@ -80,7 +80,12 @@ def _drawable(path: str, text: str) -> str:
     return "".join(ch for ch in text if ch.isspace() or ord(ch) in have)
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+def _wrap(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    width: int,
+) -> list[str]:
     """Lines no wider than `width`: broken between words, and inside a word only when the
     word alone is too wide (as the site's keep-all does for Korean)."""
     lines: list[str] = []
@@ -135,9 +140,19 @@ def share_image(*, title: str, counts: str, speaker: str) -> bytes:
     if counts and draw.textlength(counts, font=small) > text_w:
         small = _font(regular, 28)
     if counts:
-        draw.text((MARGIN, HEIGHT - MARGIN - 110), _drawable(regular, counts) if regular else counts, font=small, fill=ACCENT)
+        draw.text(
+            (MARGIN, HEIGHT - MARGIN - 110),
+            _drawable(regular, counts) if regular else counts,
+            font=small,
+            fill=ACCENT,
+        )
     if speaker:
-        draw.text((MARGIN, HEIGHT - MARGIN - 44), _drawable(regular, speaker) if regular else speaker, font=_font(regular, 30), fill=MUTED)
+        draw.text(
+            (MARGIN, HEIGHT - MARGIN - 44),
+            _drawable(regular, speaker) if regular else speaker,
+            font=_font(regular, 30),
+            fill=MUTED,
+        )
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

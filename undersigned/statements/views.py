@@ -183,6 +183,7 @@ def share_image_view(request: HttpRequest, slug: str) -> HttpResponse:
         )
         cache.set(key, png, SHARE_TTL)
     etag = f'"{hashlib.sha256(png).hexdigest()[:32]}"'
+    response: HttpResponse
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:

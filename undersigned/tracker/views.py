@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -15,11 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from undersigned.console.charts import Timeline, timeline
 from undersigned.tracker.decorators import organizer_required
 from undersigned.tracker.forms import ActionForm, AssessmentForm, SourceFields
-from undersigned.tracker.models import Action, Assessment, Status
+from undersigned.tracker.models import Action, Actor, Assessment, Status
 from undersigned.tracker.selectors import (
+    Ledger,
     agreement_by_key,
     agreement_steps,
-    Ledger,
     agreements,
     demand_views,
     ledger,
@@ -27,8 +28,8 @@ from undersigned.tracker.selectors import (
     provisions_with_status,
     statement_for_tracker,
 )
-from undersigned.tracker.templatetags.tracker import fuzzy_date
 from undersigned.tracker.services import LinkData, action_record, assessment_add
+from undersigned.tracker.templatetags.tracker import fuzzy_date
 
 STATUS_ORDER = list(Status.values)
 
@@ -106,12 +107,22 @@ def ledger_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _lane_label(key: str, actor: Actor | None) -> str:
+    """A party's name short enough for the lane: "북한" for "조선민주주의인민공화국(북한)",
+    the party's key ("DPRK") for a long name with no short form."""
+    if actor is None:
+        return _("Others")
+    name = actor.localized("name")
+    if sum(2 if ord(ch) >= 0x1100 else 1 for ch in name) <= 20:
+        return name
+    short = re.search(r"\(([^()]+)\)$", name)
+    return short.group(1) if short else key
+
+
 def ledger_timeline(rows: Ledger) -> Timeline | None:
     """The ledger drawn on a time axis: a lane per party, a mark per step (in each lane of a
     joint step), its shape and colour telling its effect."""
-    lanes = [
-        column.actor.localized("name") if column.actor else _("Others") for column in rows.columns
-    ]
+    lanes = [_lane_label(column.key, column.actor) for column in rows.columns]
     steps = [
         (
             row.action.key,
