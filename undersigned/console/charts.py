@@ -35,6 +35,7 @@ class Bar:
 class Tick:
     x: str
     label: date
+    anchor: str = "middle"  # text-anchor: the ends of the axis keep their labels inside
 
 
 @dataclass
@@ -161,6 +162,9 @@ def cumulative_chart(per_day: list[tuple[date, int]]) -> LineChart | None:
         while kept and float(tick.x) - float(kept[-1].x) < 90:
             kept.pop()
         kept.append(tick)
+    kept[0].anchor = "start"
+    if len(kept) > 1 or float(kept[-1].x) > WIDTH - 60:
+        kept[-1].anchor = "end"
     return LineChart(
         width=WIDTH,
         height=HEIGHT,
@@ -292,7 +296,7 @@ class Timeline:
     height: int
     lanes: list[Lane]
     marks: list[Mark]
-    years: list[tuple[str, str]]  # (x, year)
+    years: list[tuple[str, str, str]]  # (x, year, text-anchor)
     left: int
     right: int
     axis_y: str
@@ -335,7 +339,9 @@ def timeline(
             )
     years = [(_n(x_of(date(year, 1, 1))), str(year)) for year in range(first.year, last.year + 1)]
     every = max(1, len(years) // 10)
-    years = [y for i, y in enumerate(years) if i % every == 0]
+    years = [(x, year, "middle") for i, (x, year) in enumerate(years) if i % every == 0]
+    if years and float(years[-1][0]) > width - 30:
+        years[-1] = (years[-1][0], years[-1][1], "end")
     axis = TOP + 10 + len(lanes) * LANE_H
     return Timeline(
         width=width,

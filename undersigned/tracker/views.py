@@ -129,7 +129,7 @@ def ledger_timeline(rows: Ledger) -> Timeline | None:
             row.action.date,
             [i for i, (_column, here) in enumerate(row.cells) if here],
             row.effect,
-            f"{fuzzy_date(row.action)}: {Truncator(row.action.localized('description')).chars(90)}",
+            f"{fuzzy_date(row.action)}: {Truncator(row.action.localized('description')).chars(48)}",
         )
         for row in rows.rows
         if any(here for _column, here in row.cells)
