@@ -111,9 +111,7 @@ class PictureTests(BrowserTestCase):
         self.assertEqual(lists.first.evaluate("el => getComputedStyle(el).columnCount"), "2")
         groups = page.locator("section.group")
         self.assertGreater(groups.count(), 1)
-        self.assertEqual(
-            groups.nth(1).evaluate("el => getComputedStyle(el).breakBefore"), "page"
-        )
+        self.assertEqual(groups.nth(1).evaluate("el => getComputedStyle(el).breakBefore"), "page")
         self.shot(page, "list-print")
         page.pdf(path=PRINTS / "signatories.pdf", format="A4")
         self.assertGreater((PRINTS / "signatories.pdf").stat().st_size, 10_000)

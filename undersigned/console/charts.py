@@ -337,9 +337,12 @@ def timeline(
                     day=day,
                 )
             )
-    years = [(_n(x_of(date(year, 1, 1))), str(year)) for year in range(first.year, last.year + 1)]
-    every = max(1, len(years) // 10)
-    years = [(x, year, "middle") for i, (x, year) in enumerate(years) if i % every == 0]
+    every = max(1, (last.year - first.year + 1) // 10)
+    years = [
+        (_n(x_of(date(year, 1, 1))), str(year), "middle")
+        for year in range(first.year, last.year + 1)
+        if (year - first.year) % every == 0
+    ]
     if years and float(years[-1][0]) > width - 30:
         years[-1] = (years[-1][0], years[-1][1], "end")
     axis = TOP + 10 + len(lanes) * LANE_H

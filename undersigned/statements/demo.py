@@ -4,10 +4,9 @@ sample signatories (marked as sample data wherever shown)."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
-
-from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone

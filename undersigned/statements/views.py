@@ -9,6 +9,7 @@ from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.text import Truncator
@@ -75,6 +76,26 @@ def pictures(statement: Statement) -> dict[str, Any]:
     }
 
 
+PICTURES_TTL = 10  # seconds: the pictures are drawn at most this often per language
+
+
+def pictures_html(statement: Statement, language: str) -> str:
+    """The pictures, rendered, kept in this process for PICTURES_TTL seconds: the statement
+    page is rendered every PAGE_TTL seconds, and the pictures need not change as often."""
+    cache_ = caches["local"]
+    key = f"statement-pictures:{statement.pk}:{language}"  # see forget_cached_pages
+    html: str | None = cache_.get(key)
+    if html is None:
+        data = pictures(statement)
+        html = (
+            render_to_string("statements/_pictures.html", {"pictures": data})
+            if data["over_time"] or data["states"]
+            else ""
+        )
+        cache_.set(key, html, PICTURES_TTL)
+    return html  # a SafeString (the template's output), kept as one through the cache
+
+
 def render_statement(
     request: HttpRequest,
     statement: Statement,
@@ -99,7 +120,7 @@ def render_statement(
         "demands": statement.text(language).get("demands") or [],
         "targets": statement.targets.all(),
         "progress": progress(statement) if statement.is_public else [],
-        "pictures": pictures(statement) if statement.is_public else None,
+        "pictures": pictures_html(statement, language) if statement.is_public else "",
         "share": share_meta(statement, language),
         "delivery": statement_page_record(statement, language=language),
         "open": statement.is_open_for_signing(),
