@@ -81,6 +81,8 @@ def _secret_key() -> tuple[str, bool]:
 SECRET_KEY, SECRET_KEY_FROM_ENV = _secret_key()
 
 BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Who speaks, as the statements' share images name it (else BASE_URL's host).
+COALITION_NAME = env_str("COALITION_NAME")
 _base = urlsplit(BASE_URL)
 if _base.scheme not in {"http", "https"} or not _base.hostname:
     raise ConfigError(

@@ -65,6 +65,22 @@ class AccessibilityTests(BrowserTestCase):
         self.check(phone, "list-ko-phone")
         self.assert_clean()
 
+    def test_it_finds_no_serious_violation_on_the_tracker_pages(self) -> None:
+        demo = demo_load(organizations=3, individuals=3)
+        page = self.axe_page(**LAPTOP)
+        for name, path in (
+            ("ledger", "/ledger/"),
+            ("agreements", "/agreements/"),
+            ("agreement", "/agreements/PMJ/"),
+            ("demands", f"/s/{demo.slug}/demands/"),
+        ):
+            page.goto(path)
+            self.check(page, f"tracker-{name}")
+        phone = self.axe_page(**PHONE)
+        phone.goto("/ko/ledger/")
+        self.check(phone, "tracker-ledger-ko-phone")
+        self.assert_clean()
+
     def test_it_finds_no_serious_violation_on_the_sign_on_confirmation_pages(self) -> None:
         slug = self.statement.slug
         signature = signature_create(statement=self.statement, data=dict(PERSON)).signature  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
-"""Fast pages: every public page, cold (a new browser profile each), weighs under 200 KB in
+"""Fast pages: every public page (the statement with its pictures, the list, the sign-on
+confirmation, the tracker), cold (a new browser profile each), weighs under 200 KB in
 all and asks nothing of any host but our own (no CDN, no font service, no tracker).
 The weights go to test-artifacts/page-weight.json."""
 
@@ -11,7 +12,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from playwright.sync_api import Request
 
+from tests.base import PERSON
 from tests.browser.base import ARTIFACTS, LAPTOP, PHONE, BrowserTestCase
+from undersigned.lib.tokens import make_token
+from undersigned.signatures.services import signature_create
 from undersigned.statements.demo import demo_load
 
 BUDGET = 200 * 1024
@@ -23,6 +27,8 @@ class PageWeightTests(BrowserTestCase):
         # fill the list's first page.
         demo = demo_load(organizations=60, individuals=60)
         self.assertGreater(120, settings.SIGNATORIES_PAGE_SIZE)
+        signature = signature_create(statement=demo, data=dict(PERSON)).signature  # type: ignore[arg-type]
+        token = make_token("confirm", signature.pk, signature.nonce)
         pages = {
             "index": ("/", LAPTOP),
             "statement-en": (f"/s/{demo.slug}/", LAPTOP),
@@ -30,6 +36,12 @@ class PageWeightTests(BrowserTestCase):
             "list-en": (f"/s/{demo.slug}/signatories/", LAPTOP),
             "list-ko-phone": (f"/ko/s/{demo.slug}/signatories/", PHONE),
             "thanks-ko-phone": (f"/ko/s/{demo.slug}/thanks/", PHONE),
+            "confirm-ko-phone": (f"/ko/s/{demo.slug}/confirm/{token}/", PHONE),
+            "ledger": ("/ledger/", LAPTOP),
+            "ledger-ko-phone": ("/ko/ledger/", PHONE),
+            "agreements": ("/agreements/", LAPTOP),
+            "agreement": ("/agreements/PMJ/", LAPTOP),
+            "demands-ko-phone": (f"/ko/s/{demo.slug}/demands/", PHONE),
         }
         origin = urlsplit(self.live_server_url).netloc
         weights: dict[str, Any] = {}

@@ -4,6 +4,7 @@ sample signatories (marked as sample data wherever shown)."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,6 +20,9 @@ from undersigned.statements.models import Statement
 from undersigned.statements.services import statement_create, statement_open
 from undersigned.tracker.demo import tracker_load_demo
 
+# Sample sign-ons were confirmed over the last six weeks (more of them lately), so the
+# statement page's chart of sign-ons over time has a shape.
+_DEMO_SPREAD = timedelta(days=42)
 DATA = Path(__file__).parent / "data" / "korea-peace-2018.json"
 
 
@@ -51,8 +55,8 @@ def demo_load(*, organizations: int = 150, individuals: int = 300, stream: Any =
             count=individuals
         )
         now = timezone.now()
-        for record in progress(
-            records, total=len(records), label="sample signatories", stream=stream
+        for i, record in enumerate(
+            progress(records, total=len(records), label="sample signatories", stream=stream)
         ):
             record = dict(record)
             slugs = cast(list[str], record.pop("networks", None) or [])
@@ -65,7 +69,7 @@ def demo_load(*, organizations: int = 150, individuals: int = 300, stream: Any =
                 source=Source.IMPORT,
                 is_sample=True,
                 email_owed=EmailOwed.NONE,
-                confirmed_at=now,
+                confirmed_at=now - _DEMO_SPREAD * ((i * 7919) % len(records) / len(records)) ** 2,
                 **record,
             )
             _derive(signature, statement)

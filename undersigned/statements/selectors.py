@@ -27,6 +27,7 @@ def forget_cached_pages(statement: Statement) -> None:
     """Drop this process's cached copies of the statement page, list pages and counts after a
     change."""
     keys = [f"statement-page:{statement.slug}:{code}" for code, _name in settings.LANGUAGES]
+    keys += [f"statement-pictures:{statement.pk}:{code}" for code, _name in settings.LANGUAGES]
     caches["local"].delete_many(
         [
             *keys,

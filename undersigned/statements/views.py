@@ -1,22 +1,35 @@
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Any
 
-from django.core.cache import caches
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import escape
-from django.utils.translation import get_language
+from django.utils.text import Truncator
+from django.utils.translation import get_language, override
 from django.views.decorators.http import require_GET
 
+from undersigned.console.charts import cumulative_chart, tile_map
 from undersigned.delivery.selectors import statement_page_record
+from undersigned.lib.us_states import US_STATES
 from undersigned.signatures.forms import SignatureForm
 from undersigned.signatures.screening import form_started_token
-from undersigned.signatures.selectors import count_phrase, statement_counts
+from undersigned.signatures.selectors import (
+    count_phrase,
+    counted_by_us_state,
+    counted_per_day,
+    statement_counts,
+)
 from undersigned.statements.models import Kind, Statement
 from undersigned.statements.selectors import public_statements, statement_by_slug
+from undersigned.statements.share import share_image, signed_line, speaker_name
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -41,9 +54,46 @@ def progress(statement: Statement) -> list[dict[str, Any]]:
                 "phrase": count_phrase(count, kind),
                 "goal": goal,
                 "percent": min(100, round(100 * count / goal)) if goal else None,
+                "value": min(count, goal) if goal else None,
             }
         )
     return rows
+
+
+def pictures(statement: Statement) -> dict[str, Any]:
+    """Sign-ons over time and by US state, drawn as SVG from cheap reads (see the selectors)."""
+    by_state = counted_by_us_state(statement)
+    over_time = cumulative_chart(counted_per_day(statement))
+    return {
+        "over_time": over_time,
+        "recent_days": over_time.points[-31:][::-1] if over_time else [],
+        "states": tile_map(by_state["states"]) if by_state["states"] else None,
+        "state_rows": sorted(
+            ((US_STATES[code], n) for code, n in by_state["states"].items()),
+            key=lambda row: (-row[1], str(row[0])),
+        ),
+        "unplaced": by_state["unplaced"],
+    }
+
+
+PICTURES_TTL = 10  # seconds: the pictures are drawn at most this often per language
+
+
+def pictures_html(statement: Statement, language: str) -> str:
+    """The pictures, rendered, kept in this process for PICTURES_TTL seconds: the statement
+    page is rendered every PAGE_TTL seconds, and the pictures need not change as often."""
+    cache_ = caches["local"]
+    key = f"statement-pictures:{statement.pk}:{language}"  # see forget_cached_pages
+    html: str | None = cache_.get(key)
+    if html is None:
+        data = pictures(statement)
+        html = (
+            render_to_string("statements/_pictures.html", {"pictures": data})
+            if data["over_time"] or data["states"]
+            else ""
+        )
+        cache_.set(key, html, PICTURES_TTL)
+    return html  # a SafeString (the template's output), kept as one through the cache
 
 
 def render_statement(
@@ -70,6 +120,8 @@ def render_statement(
         "demands": statement.text(language).get("demands") or [],
         "targets": statement.targets.all(),
         "progress": progress(statement) if statement.is_public else [],
+        "pictures": pictures_html(statement, language) if statement.is_public else "",
+        "share": share_meta(statement, language),
         "delivery": statement_page_record(statement, language=language),
         "open": statement.is_open_for_signing(),
         "org_form": forms.get(Kind.ORGANIZATION)
@@ -107,3 +159,58 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     ref = escape(request.GET.get("ref", "")[:64])
     page = page.replace(_CSRF, get_token(request)).replace(_STARTED, form_started_token())
     return HttpResponse(page.replace(_REF, ref))
+
+
+SHARE_TTL = 300  # seconds: the share image is drawn at most once per five minutes
+
+
+def share_meta(statement: Statement, language: str) -> dict[str, str]:
+    """Open Graph and Twitter card fields in the page's language, the image absolute."""
+    text = statement.text(language)
+    summary = text.get("summary") or text.get("preamble") or ""
+    with override(language):
+        image = reverse("statements:share_image", kwargs={"slug": statement.slug})
+        url = reverse("statements:detail", kwargs={"slug": statement.slug})
+    return {
+        "title": text.get("title") or statement.slug,
+        "description": Truncator(summary).chars(200),
+        "image": settings.BASE_URL + image,
+        "url": settings.BASE_URL + url,
+        "locale": "ko_KR" if language == "ko" else "en_US",
+    }
+
+
+@require_GET
+def share_image_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """The statement's Open Graph image: drawn at most every SHARE_TTL seconds per language
+    (kept in the shared cache), and cacheable as long by browsers and crawlers."""
+    statement = statement_by_slug(slug)
+    language = get_language() or statement.default_language
+    key = f"share-image:{statement.pk}:{language}"
+    png: bytes | None = cache.get(key)
+    if png is None:
+        counts = statement_counts(statement) if statement.is_public else None
+        png = share_image(
+            title=statement.title(language),
+            counts=signed_line(
+                count_phrase(counts["organizations"], Kind.ORGANIZATION)
+                if counts and counts["organizations"]
+                else "",
+                count_phrase(counts["individuals"], Kind.INDIVIDUAL)
+                if counts and counts["individuals"]
+                else "",
+            ),
+            speaker=speaker_name(),
+        )
+        cache.set(key, png, SHARE_TTL)
+    etag = f'"{hashlib.sha256(png).hexdigest()[:32]}"'
+    response: HttpResponse
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(png, content_type="image/png")
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={SHARE_TTL}"
+    if not statement.is_public:
+        response["X-Robots-Tag"] = "noindex"
+    return response

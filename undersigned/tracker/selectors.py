@@ -287,6 +287,17 @@ class LedgerRow:
     def is_reversal(self) -> bool:
         return self.action.reverses_id is not None or bool(self.reversed_links)
 
+    @property
+    def effect(self) -> str:
+        """For the timeline: "back" (reverses or contradicts), "forward" (advances, fulfils,
+        partly advances) or "context"."""
+        effects = {link.effect for link in self.action.links.all()}
+        if self.is_reversal or effects & {Effect.REVERSES, Effect.CONTRADICTS}:
+            return "back"
+        if effects & {Effect.ADVANCES, Effect.FULFILS, Effect.PARTIAL}:
+            return "forward"
+        return "context"
+
 
 @dataclass
 class Ledger:

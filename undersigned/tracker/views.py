@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -7,14 +8,17 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from undersigned.console.charts import Timeline, timeline
 from undersigned.tracker.decorators import organizer_required
 from undersigned.tracker.forms import ActionForm, AssessmentForm, SourceFields
-from undersigned.tracker.models import Action, Assessment, Status
+from undersigned.tracker.models import Action, Actor, Assessment, Status
 from undersigned.tracker.selectors import (
+    Ledger,
     agreement_by_key,
     agreement_steps,
     agreements,
@@ -25,6 +29,7 @@ from undersigned.tracker.selectors import (
     statement_for_tracker,
 )
 from undersigned.tracker.services import LinkData, action_record, assessment_add
+from undersigned.tracker.templatetags.tracker import fuzzy_date
 
 STATUS_ORDER = list(Status.values)
 
@@ -89,15 +94,47 @@ def agreement_detail(request: HttpRequest, key: str) -> HttpResponse:
 def ledger_view(request: HttpRequest) -> HttpResponse:
     key = request.GET.get("agreement", "")[:20]
     agreement = agreement_by_key(key) if key else None
+    rows = ledger(agreement=agreement)
     return render(
         request,
         "tracker/ledger.html",
         {
-            "ledger": ledger(agreement=agreement),
+            "ledger": rows,
+            "timeline": ledger_timeline(rows),
             "agreement": agreement,
             "agreements": agreements(),
         },
     )
+
+
+def _lane_label(key: str, actor: Actor | None) -> str:
+    """A party's name short enough for the lane: "북한" for "조선민주주의인민공화국(북한)",
+    the party's key ("DPRK") for a long name with no short form."""
+    if actor is None:
+        return _("Others")
+    name = actor.localized("name")
+    if sum(2 if ord(ch) >= 0x1100 else 1 for ch in name) <= 20:
+        return name
+    short = re.search(r"\(([^()]+)\)$", name)
+    return short.group(1) if short else key
+
+
+def ledger_timeline(rows: Ledger) -> Timeline | None:
+    """The ledger drawn on a time axis: a lane per party, a mark per step (in each lane of a
+    joint step), its shape and colour telling its effect."""
+    lanes = [_lane_label(column.key, column.actor) for column in rows.columns]
+    steps = [
+        (
+            row.action.key,
+            row.action.date,
+            [i for i, (_column, here) in enumerate(row.cells) if here],
+            row.effect,
+            f"{fuzzy_date(row.action)}: {Truncator(row.action.localized('description')).chars(48)}",
+        )
+        for row in rows.rows
+        if any(here for _column, here in row.cells)
+    ]
+    return timeline(lanes, steps)
 
 
 # Organizer screens -------------------------------------------------------------------------
