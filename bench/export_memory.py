@@ -169,6 +169,7 @@ def measure(
         "private": private,
         "rows": rows or None,
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_mb": round(peak_mb, 1),
         "bytes": size,
         "ok": process.returncode == 0 and peak_mb < LIMIT_MB,

@@ -1186,16 +1186,33 @@ class Bench:
 
         mode = self.mode
         env = backend.env(free_port())
+        seed_log = backend.data_dir.parent / f"{backend.name}-export-seed.log"
         if not grown:
-            backend.reset()
-            agent = Agent(env, backend.data_dir.parent / f"{backend.name}-export-seed.log")
-            try:
-                agent("migrate")
-                agent("statement", slug=GROW)
-                added = agent("add", slug=GROW, count=mode.export_rows)
-                log(f"  seeded {added['stored']:,} sign-ons for the export in {added['seconds']} s")
-            finally:
-                agent.close()
+            # A statement grown by an earlier run (growth, or this part) is used again.
+            stored = 0
+            if backend.data_dir.exists():
+                agent = Agent(env, seed_log)
+                try:
+                    stored = agent("count", slug=GROW)["count"]
+                except RuntimeError:
+                    stored = 0
+                finally:
+                    agent.close()
+            if stored >= mode.export_rows:
+                log(f"  reusing the {stored:,} sign-ons an earlier run stored")
+            else:
+                backend.reset()
+                agent = Agent(env, seed_log)
+                try:
+                    agent("migrate")
+                    agent("statement", slug=GROW)
+                    added = agent("add", slug=GROW, count=mode.export_rows)
+                    log(
+                        f"  seeded {added['stored']:,} sign-ons for the export in "
+                        f"{added['seconds']} s"
+                    )
+                finally:
+                    agent.close()
         folder = backend.data_dir.parent / "export"
         folder.mkdir(parents=True, exist_ok=True)
         results = []
@@ -1206,11 +1223,12 @@ class Bench:
             results.append(result)
             log(
                 f"  {backend.name} export {fmt}{' --private' if private else ''}: "
-                f"{result['seconds']} s, peak {result['peak_mb']} MB, "
+                f"{result['seconds']} s (cpu {result['cpu_seconds']} s), "
+                f"peak {result['peak_mb']} MB, "
                 f"{result['bytes'] / 1e6:.0f} MB written"
                 + ("" if result["exit"] == 0 else f", FAILED ({result['exit']})")
             )
-        agent = Agent(env, backend.data_dir.parent / f"{backend.name}-export-seed.log")
+        agent = Agent(env, seed_log)
         try:
             stored = agent("count", slug=GROW)["count"]
         finally:
@@ -1537,7 +1555,12 @@ def report(
     w(
         f"Written by `{info['command']}` on {info['started']} (run {info['run_id']}, took "
         f"{info['minutes']:.1f} min). "
-        "Every figure below is from that run; rerun `make bench` to refresh this file. "
+        + (
+            "Every figure below is from that run; "
+            if len({m["run_id"] for m in info.get("measured", {}).values()}) <= 1
+            else "Some parts are kept from earlier runs (see **Parts** below); "
+        )
+        + "rerun `make bench` to refresh this file. "
         "Raw numbers for every run: `bench/out/results.json`."
     )
     w("")
@@ -1945,9 +1968,12 @@ def scaleout_report(
     w("")
     single = [r for r in records if r["backend"] == "postgres" and r["phase"] == "figures"]
     if single:
+        when = info.get("measured", {}).get("figures:postgres")
         w(
             "**Against the single server** (`undersigned serve --workers 2`, PostgreSQL + Redis, "
-            "above; medians; the runs were minutes apart, so the load on the machine differed):"
+            + (f"run {when['run_id']} at {when['at']}, load {when['load']}; " if when else "")
+            + "the PostgreSQL + Redis table above; medians; not measured at the same moment, so "
+            "the load on the machine differed):"
         )
         w("")
         w("| Figure | Single server | Scale-out through nginx | Ratio |")
@@ -2057,7 +2083,9 @@ def export_report(w: Any, info: dict[str, Any], verdicts: list[str]) -> None:
         )
         + ", run as an operator runs it, in a child process per format; the peak "
         "memory is that process's own peak resident set (`wait4`'s `ru_maxrss`), Python and "
-        "Django included; the time is its wall-clock time, the file written to "
+        "Django included; the time is its wall-clock time (other work on the machine "
+        "stretches it; the CPU seconds the export process itself used do not move with it), "
+        "the file written to "
         "`bench/out/<backend>/export/` and deleted after. Rows: the lines of the CSV "
         "(signatories a public list shows, or every sign-on with `--private`); one run each. "
         f"An export still running after {info['mode'].get('export_timeout', 120):g} s is "
@@ -2065,8 +2093,11 @@ def export_report(w: Any, info: dict[str, Any], verdicts: list[str]) -> None:
         "the peak until it was stopped."
     )
     w("")
-    w("| Backend | Export | Rows | Time s | Peak MB | Written MB | Under 60 s and 200 MB? |")
-    w("|---|---|---|---|---|---|---|")
+    w(
+        "| Backend | Export | Rows | Time s | CPU s (the export's own) | Peak MB | Written MB "
+        "| Under 60 s and 200 MB? |"
+    )
+    w("|---|---|---|---|---|---|---|---|")
     label = {"sqlite": "SQLite", "postgres": "PostgreSQL + Redis"}
     for backend, data in exports.items():
         for e in data["exports"]:
@@ -2082,6 +2113,7 @@ def export_report(w: Any, info: dict[str, Any], verdicts: list[str]) -> None:
             rows = f"{e['rows']:,}" if e.get("rows") else "–"
             w(
                 f"| {label.get(backend, backend)} | {what} | {rows} | {e['seconds']:.1f} "
+                f"| {e.get('cpu_seconds', '–')} "
                 f"| {e['peak_mb']:.0f} | {e['bytes'] / 1e6:,.0f} | {status} |"
             )
         worst_s = max(e["seconds"] for e in data["exports"])
