@@ -123,6 +123,8 @@ def mode_from(args: argparse.Namespace) -> Mode:
         mode.duration = args.duration
     if args.no_profile:
         mode.profile = False
+    if args.export_timeout:
+        mode.export_timeout = args.export_timeout
     return mode
 
 
@@ -2322,6 +2324,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, help="measured runs per figure (default 3)")
     parser.add_argument("--duration", type=float, help="seconds per throughput run (default 6)")
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profiles")
+    parser.add_argument(
+        "--export-timeout",
+        type=float,
+        help="seconds an export may run before it is stopped (default 120, twice the target)",
+    )
     parser.add_argument(
         "--no-growth", action="store_true", help="skip the 1,000 → 1,000,000 growth phase"
     )
