@@ -9,7 +9,7 @@ servers and a separate email worker) the same way. See bench/README.md.
 
     .venv/bin/python bench/run.py                  # the full run, 25-40 minutes
     .venv/bin/python bench/run.py --only scaleout  # some parts; the others' figures are kept
-    .venv/bin/python bench/run.py --quick          # a smoke run, about 5 minutes
+    .venv/bin/python bench/run.py --quick          # a smoke run, 5-10 minutes
     .venv/bin/python bench/run.py --report         # rewrite RESULTS.md from bench/out/results.json
 """
 
@@ -2316,7 +2316,7 @@ def main() -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a ~3-minute smoke run (short runs, no 1M point, no profiles)",
+        help="a 5-10-minute smoke run (short runs, 100,000 at most, no profiles)",
     )
     parser.add_argument("--backend", choices=["sqlite", "postgres", "all"], default="all")
     parser.add_argument(
