@@ -59,8 +59,11 @@ lint: install
 	$(BIN)/ruff check undersigned tests bench
 	$(BIN)/mypy undersigned
 
+# Every part (20-40 min). To remeasure only some parts and keep the others' figures:
+#   make bench BENCH_ARGS="--only scaleout"     (parts: figures, growth, export, scaleout)
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Crash (kill -9 under load), races and hostile input against real server processes; three
 # to five minutes. See chaos/README.md.

@@ -29,6 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -129,19 +130,34 @@ def seed(env: dict[str, str], rows: int, data_dir: Path) -> int:
         seeder.close()
 
 
-def measure(env: dict[str, str], fmt: str, private: bool, out_dir: Path) -> dict[str, Any]:
-    """Run one export in a child process; its peak RSS comes from wait4 on that child alone."""
+def measure(
+    env: dict[str, str],
+    fmt: str,
+    private: bool,
+    out_dir: Path,
+    slug: str = SLUG,
+    timeout: float | None = None,
+) -> dict[str, Any]:
+    """Run one export in a child process; its peak RSS comes from wait4 on that child alone.
+    An export still running after `timeout` seconds is killed and reported as such."""
     out = out_dir / f"export{'-private' if private else ''}.{fmt}"
     out.unlink(missing_ok=True)
-    command = [str(UNDERSIGNED), "export", SLUG, "--format", fmt, "--out", str(out)]
+    command = [str(UNDERSIGNED), "export", slug, "--format", fmt, "--out", str(out)]
     if private:
         command.append("--private")
     started = time.monotonic()
     with (out_dir / "export.log").open("a") as errors:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        timer = threading.Timer(timeout, process.kill) if timeout else None
+        if timer:
+            timer.start()
         _pid, status, usage = os.wait4(process.pid, 0)
+        timed_out = timer is not None and timer.finished.is_set()
+        if timer:
+            timer.cancel()
     process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - started
+    timed_out = timed_out and process.returncode < 0
     peak_mb = usage.ru_maxrss / 1024  # Linux reports kilobytes
     size = out.stat().st_size if out.exists() else 0
     rows = 0
@@ -153,10 +169,13 @@ def measure(env: dict[str, str], fmt: str, private: bool, out_dir: Path) -> dict
         "private": private,
         "rows": rows or None,
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_mb": round(peak_mb, 1),
         "bytes": size,
         "ok": process.returncode == 0 and peak_mb < LIMIT_MB,
         "exit": process.returncode,
+        "timed_out": timed_out,
+        "command": " ".join(["undersigned", *command[1:]]).replace(str(out), out.name),
     }
     out.unlink(missing_ok=True)  # a million rows is a large file; the figures are what count
     return result

@@ -3,11 +3,14 @@
 For each database (SQLite; PostgreSQL with Redis) it starts `undersigned serve` as a user
 would (two granian workers plus the email worker), seeds data with bench/seed.py, drives
 load with wrk from a separate process on 127.0.0.1 only, and measures every figure several
-times next to the trivial `/ping` endpoint on the same server. See bench/README.md.
+times next to the trivial `/ping` endpoint on the same server; exports the million sign-ons
+the growth phase stored; then measures the scale-out profile (nginx in front of two app
+servers and a separate email worker) the same way. See bench/README.md.
 
-    .venv/bin/python bench/run.py            # the full run, about 15 minutes
-    .venv/bin/python bench/run.py --quick    # a smoke run, about 3 minutes
-    .venv/bin/python bench/run.py --report   # rewrite RESULTS.md from bench/out/results.json
+    .venv/bin/python bench/run.py                  # the full run, 25-40 minutes
+    .venv/bin/python bench/run.py --only scaleout  # some parts; the others' figures are kept
+    .venv/bin/python bench/run.py --quick          # a smoke run, 5-10 minutes
+    .venv/bin/python bench/run.py --report         # rewrite RESULTS.md from bench/out/results.json
 """
 
 # ruff: noqa: RUF001
@@ -43,17 +46,22 @@ VENV_BIN = Path(sys.executable).parent
 UNDERSIGNED = VENV_BIN / "undersigned"
 HOST = "127.0.0.1"  # the only address any load goes to
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-PG_DB = "undersigned_bench"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# Overridable so that two people can benchmark on one machine without sharing a database.
+PG_DB = os.environ.get("BENCH_PG_DB", "undersigned_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 WORKERS = 2
+# The parts of a run, in the order they run; `--only` picks some of them.
+PARTS = ("figures", "growth", "export", "scaleout")
 
 SIGN, LIST, CONFIRM, GROW = "bench-sign", "bench-list", "bench-confirm", "bench-grow"
+SCALEOUT_LABEL = "Scale-out (nginx, two app servers, PostgreSQL + Redis)"
 
 # Targets from the issue. Rates in requests per second, latencies in milliseconds.
 SIGN_RATE, SIGN_P99 = 1000, 200
 READ_RATIO = 0.8
 LIST_P99 = 100
 FLAT = 0.20
+EXPORT_SECONDS, EXPORT_MB = 60, 200
 
 
 @dataclass
@@ -68,6 +76,8 @@ class Mode:
     confirm_pool: int
     drain_cap: float
     profile: bool
+    export_rows: int = 1_000_000  # when the growth phase has not grown a statement already
+    export_timeout: float = 120  # twice the target: an export still running is stopped
     profile_duration: float = 5
     retries: int = 1  # a read run is repeated once when other processes were busy during it
     quiet_budget: float = 60
@@ -88,6 +98,8 @@ def mode_from(args: argparse.Namespace) -> Mode:
             confirm_pool=30_000,
             drain_cap=5,
             profile=False,
+            export_rows=100_000,
+            export_timeout=60,
             quiet_cap=3,
             quiet_budget=20,
             retries=0,
@@ -111,6 +123,8 @@ def mode_from(args: argparse.Namespace) -> Mode:
         mode.duration = args.duration
     if args.no_profile:
         mode.profile = False
+    if args.export_timeout:
+        mode.export_timeout = args.export_timeout
     return mode
 
 
@@ -170,17 +184,18 @@ class CpuMeter:
     """Where the machine's CPU went during one run: server workers, email worker, database
     and Redis processes, the load generator, and everything else on the machine."""
 
-    def __init__(self, server: Server | None) -> None:
+    def __init__(self, server: Server | Cluster | None) -> None:
         self.server = server
 
     def _groups(self) -> dict[str, dict[int, int]]:
         groups: dict[str, dict[int, int]] = {
             "server": {},
             "email_worker": {},
+            "proxy": {},
             "db": {},
             "redis": {},
         }
-        ours = set(descendants(self.server.pid)) if self.server and self.server.alive() else set()
+        ours = self.server.family() if self.server and self.server.alive() else set()
         for pid in _all_pids():
             stat = _proc_stat(pid)
             if stat is None:
@@ -188,6 +203,8 @@ class CpuMeter:
             cmd = _cmdline(pid)
             if pid in ours and "granian" in cmd:
                 groups["server"][pid] = stat[1]
+            elif pid in ours and cmd.startswith("nginx:"):
+                groups["proxy"][pid] = stat[1]
             elif pid in ours and "worker" in cmd:
                 groups["email_worker"][pid] = stat[1] + stat[2]
             elif cmd.startswith("postgres:") and PG_DB in cmd:
@@ -217,9 +234,17 @@ class CpuMeter:
 
 
 class Server:
-    """`undersigned serve` with two workers and the email worker, as a user starts it."""
+    """`undersigned serve` with two workers and the email worker, as a user starts it (or,
+    for the scale-out profile, one app server: `--workers 1 --no-worker --no-migrate`)."""
 
-    def __init__(self, env: dict[str, str], port: int, logfile: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int,
+        logfile: Path,
+        workers: int = WORKERS,
+        extra: tuple[str, ...] = (),
+    ) -> None:
         self.env, self.port, self.logfile = env, port, logfile
         self.command = [
             str(UNDERSIGNED),
@@ -229,7 +254,8 @@ class Server:
             "--port",
             str(port),
             "--workers",
-            str(WORKERS),
+            str(workers),
+            *extra,
         ]
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -237,6 +263,10 @@ class Server:
     def pid(self) -> int:
         assert self.proc is not None
         return self.proc.pid
+
+    def family(self) -> set[int]:
+        """This server's processes (the supervisor's children and theirs)."""
+        return set(descendants(self.pid)) if self.alive() else set()
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -288,6 +318,186 @@ class Server:
             elif _proc_stat(pid) is not None and "undersigned.cli worker" in _cmdline(pid):
                 os.kill(pid, signal.SIGKILL)
         self.log.close()
+
+
+NGINX_CONF = """\
+# Written by bench/run.py for the scale-out profile: docs/deploy/nginx.conf on loopback,
+# without TLS, run in the foreground as the benchmark's own process.
+worker_processes 1;
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+
+events {{
+    worker_connections 1024;
+}}
+
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/tmp/body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+
+    upstream undersigned {{
+{servers}
+        keepalive 32;
+    }}
+
+    proxy_cache_path {prefix}/cache levels=1:2 keys_zone=undersigned_cache:10m
+                     max_size=100m inactive=10m use_temp_path=off;
+
+    server {{
+        listen {host}:{port};
+        client_max_body_size 1m;
+
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_connect_timeout 5s;
+        proxy_read_timeout 60s;
+
+        location / {{
+            proxy_pass http://undersigned;
+        }}
+
+        location /static/ {{
+            proxy_cache undersigned_cache;
+            proxy_pass http://undersigned;
+        }}
+
+        location ~ ^/(api|osdi|embed)/ {{
+            proxy_cache undersigned_cache;
+            proxy_cache_lock on;
+            proxy_cache_use_stale updating error timeout;
+            proxy_cache_background_update on;
+            proxy_cache_bypass $http_authorization $http_osdi_api_token;
+            proxy_no_cache $http_authorization $http_osdi_api_token;
+            # Only in the benchmark: a request with this header skips the cache, so the
+            # count endpoint is measured both through the app and from nginx's copy.
+            proxy_cache_bypass $http_x_bench_no_cache;
+            proxy_no_cache $http_x_bench_no_cache;
+            add_header X-Cache-Status $upstream_cache_status;
+            proxy_pass http://undersigned;
+        }}
+    }}
+}}
+"""
+
+
+class Cluster:
+    """The scale-out profile on loopback: nginx in front of two app servers (`undersigned
+    serve --workers 1 --no-worker --no-migrate`, one per core, as the single server has two
+    workers), and the email worker as a process of its own (`undersigned worker`), all on
+    one PostgreSQL and one Redis. Duck-types Server for the CPU meter and the runs."""
+
+    def __init__(self, env: dict[str, str], port: int, folder: Path, app_servers: int = 2):
+        self.env, self.port, self.folder = env, port, folder
+        self.prefix = folder / "nginx"
+        self.servers = [
+            Server(
+                env,
+                free_port(),
+                folder / f"scaleout-app{i + 1}.log",
+                workers=1,
+                extra=("--no-worker", "--no-migrate"),
+            )
+            for i in range(app_servers)
+        ]
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.nginx: subprocess.Popen[bytes] | None = None
+        self.worker_command = [str(UNDERSIGNED), "worker"]
+        self.nginx_command = [
+            "nginx",
+            "-p",
+            str(self.prefix),
+            "-c",
+            str(self.prefix / "nginx.conf"),
+        ]
+
+    @property
+    def pid(self) -> int:
+        assert self.nginx is not None
+        return self.nginx.pid
+
+    def alive(self) -> bool:
+        procs = [self.nginx, self.worker]
+        return all(p is not None and p.poll() is None for p in procs) and all(
+            s.alive() for s in self.servers
+        )
+
+    def family(self) -> set[int]:
+        pids: set[int] = set()
+        for server in self.servers:
+            pids |= server.family()
+        for proc in (self.nginx, self.worker):
+            if proc is not None and proc.poll() is None:
+                pids |= {proc.pid, *descendants(proc.pid)}
+        return pids
+
+    def config(self) -> str:
+        servers = "\n".join(f"        server {HOST}:{s.port};" for s in self.servers)
+        return NGINX_CONF.format(prefix=self.prefix, servers=servers, host=HOST, port=self.port)
+
+    def start(self) -> None:
+        nginx = shutil.which("nginx") or (
+            "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+        )
+        if nginx is None:
+            raise RuntimeError("nginx is not installed (apt-get install nginx-light)")
+        self.nginx_command[0] = nginx
+        for server in self.servers:
+            server.start()
+        self.log = (self.folder / "scaleout-worker.log").open("ab")
+        self.worker = subprocess.Popen(
+            self.worker_command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+        if self.prefix.exists():
+            shutil.rmtree(self.prefix)
+        (self.prefix / "tmp").mkdir(parents=True)
+        (self.prefix / "nginx.conf").write_text(self.config())
+        self.nginx = subprocess.Popen(
+            self.nginx_command, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.nginx.poll() is not None:
+                raise RuntimeError(f"nginx exited at start; see {self.prefix / 'error.log'}")
+            try:
+                if http_get(self.port, "/ping")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("nginx did not answer /ping within 30 s")
+
+    def pids(self, word: str) -> list[int]:
+        return [p for s in self.servers for p in s.pids(word)]
+
+    def crash_one(self) -> list[int]:
+        """kill -9 every granian process of the first app server; nginx carries on with the
+        second."""
+        return self.servers[0].crash()
+
+    def stop(self) -> None:
+        for proc in (self.nginx, self.worker):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)  # nginx: fast shutdown; worker: finish job
+        for proc in (self.nginx, self.worker):
+            if proc is not None:
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        for server in self.servers:
+            if server.proc is not None:
+                server.stop()
+        if self.worker is not None:
+            self.log.close()
 
 
 class Agent:
@@ -361,6 +571,11 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
+def shown(command: list[str]) -> str:
+    """A command as a person would type it: programs by name, paths from the checkout."""
+    return shlex.join([Path(command[0]).name, *(a.replace(f"{ROOT}/", "") for a in command[1:])])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -377,6 +592,7 @@ class Load:
     script: str = "get.lua"
     args: list[str] = field(default_factory=list)
     connections: int = 16
+    headers: list[str] = field(default_factory=list)
 
 
 def wrk_command(load: Load, port: int, duration: float) -> list[str]:
@@ -389,6 +605,7 @@ def wrk_command(load: Load, port: int, duration: float) -> list[str]:
         f"-d{max(1, round(duration))}s",
         "--timeout",
         "10s",
+        *[arg for header in load.headers for arg in ("-H", header)],
         "-s",
         str((LUA / load.script).relative_to(ROOT)),
         url,
@@ -398,7 +615,7 @@ def wrk_command(load: Load, port: int, duration: float) -> list[str]:
     return command
 
 
-def settle(server: Server | None, quiet_cap: float) -> dict[str, float]:
+def settle(server: Server | Cluster | None, quiet_cap: float) -> dict[str, float]:
     """Before a run: wait until the server has finished what earlier runs left queued (wrk
     closes its connections at the end of a run, but granian still answers the requests
     already read), then until the rest of the machine is quiet (other people's test suites
@@ -418,7 +635,7 @@ def settle(server: Server | None, quiet_cap: float) -> dict[str, float]:
         meter.start()
         time.sleep(1)
         cpu = meter.stop(0)
-        other = cpu["machine"] - cpu["server"] - cpu["email_worker"] - cpu["db"]
+        other = cpu["machine"] - cpu["server"] - cpu["email_worker"] - cpu["proxy"] - cpu["db"]
         if other < 0.25 or time.monotonic() - started > quiet_cap:
             break
     return {
@@ -432,7 +649,7 @@ def run_wrk(
     load: Load,
     port: int,
     duration: float,
-    server: Server | None,
+    server: Server | Cluster | None,
     quiet_cap: float = 0,
     settle_first: bool = True,
 ) -> dict[str, Any]:
@@ -465,8 +682,8 @@ def run_wrk(
         connections=load.connections,
         waited=waited,
     )
-    # CPU the request path cost: server workers plus database and Redis processes.
-    spent = (cpu["server"] + cpu["db"] + cpu["redis"]) * seconds
+    # CPU the request path cost: server workers, nginx (scale-out only), database and Redis.
+    spent = (cpu["server"] + cpu["proxy"] + cpu["db"] + cpu["redis"]) * seconds
     result["cpu_ms_per_request"] = round(1000 * spent / max(1, result["requests"]), 2)
     return result
 
@@ -488,9 +705,13 @@ def _children_cpu() -> float:
 # Phases ----------------------------------------------------------------------------------
 @dataclass
 class Backend:
-    name: str  # "sqlite" or "postgres"
+    name: str  # "sqlite", "postgres", or "scaleout" (PostgreSQL + Redis behind nginx)
     label: str
     data_dir: Path
+
+    @property
+    def postgres(self) -> bool:
+        return self.name in {"postgres", "scaleout"}
 
     def env(self, port: int) -> dict[str, str]:
         env = {
@@ -504,7 +725,7 @@ class Backend:
             BASE_URL=f"http://{HOST}:{port}",
             PYTHONUNBUFFERED="1",
         )
-        if self.name == "postgres":
+        if self.postgres:
             env.update(
                 DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{PG_DB}", REDIS_URL=REDIS_URL
             )
@@ -514,7 +735,7 @@ class Backend:
         if self.data_dir.exists():
             shutil.rmtree(self.data_dir)
         self.data_dir.mkdir(parents=True)
-        if self.name == "postgres":
+        if self.postgres:
             import psycopg
             import redis
 
@@ -551,13 +772,17 @@ class Bench:
     def spend(self, waited: dict[str, float]) -> None:
         self.quiet_left -= waited.get("quiet_wait_s", 0)
 
-    def run(self, load: Load, port: int, duration: float, server: Server) -> dict[str, Any]:
+    def run(
+        self, load: Load, port: int, duration: float, server: Server | Cluster
+    ) -> dict[str, Any]:
         """A measured run, after waiting (within the budget) for the machine to be quiet."""
         result = run_wrk(load, port, duration, server, self.quiet_cap())
         self.spend(result["waited"])
         return result
 
-    def measure(self, load: Load, port: int, duration: float, server: Server) -> dict[str, Any]:
+    def measure(
+        self, load: Load, port: int, duration: float, server: Server | Cluster
+    ) -> dict[str, Any]:
         """A read run, repeated (up to twice) when something else on the machine took more
         than a third of a core during it; the quietest attempt is kept."""
         attempts = []
@@ -955,6 +1180,208 @@ class Bench:
             server.stop()
             agent.close()
 
+    # Export of the grown statement ------------------------------------------------------------
+    def export(self, backend: Backend, grown: bool) -> None:
+        """Time and peak memory of `undersigned export` (every format) over the statement the
+        growth phase grew to its largest size; seeded here only when growth did not run."""
+        import export_memory
+
+        mode = self.mode
+        env = backend.env(free_port())
+        seed_log = backend.data_dir.parent / f"{backend.name}-export-seed.log"
+        if not grown:
+            # A statement grown by an earlier run (growth, or this part) is used again.
+            stored = 0
+            if backend.data_dir.exists():
+                agent = Agent(env, seed_log)
+                try:
+                    stored = agent("count", slug=GROW)["count"]
+                except RuntimeError:
+                    stored = 0
+                finally:
+                    agent.close()
+            if stored >= mode.export_rows:
+                log(f"  reusing the {stored:,} sign-ons an earlier run stored")
+            else:
+                backend.reset()
+                agent = Agent(env, seed_log)
+                try:
+                    agent("migrate")
+                    agent("statement", slug=GROW)
+                    added = agent("add", slug=GROW, count=mode.export_rows)
+                    log(
+                        f"  seeded {added['stored']:,} sign-ons for the export in "
+                        f"{added['seconds']} s"
+                    )
+                finally:
+                    agent.close()
+        folder = backend.data_dir.parent / "export"
+        folder.mkdir(parents=True, exist_ok=True)
+        results = []
+        for fmt, private in [pair for pairs in export_memory.EXPORTS.values() for pair in pairs]:
+            result = export_memory.measure(
+                env, fmt, private, folder, slug=GROW, timeout=mode.export_timeout
+            )
+            results.append(result)
+            log(
+                f"  {backend.name} export {fmt}{' --private' if private else ''}: "
+                f"{result['seconds']} s (cpu {result['cpu_seconds']} s), "
+                f"peak {result['peak_mb']} MB, "
+                f"{result['bytes'] / 1e6:.0f} MB written"
+                + ("" if result["exit"] == 0 else f", FAILED ({result['exit']})")
+            )
+        agent = Agent(env, seed_log)
+        try:
+            stored = agent("count", slug=GROW)["count"]
+        finally:
+            agent.close()
+        self.info.setdefault("export", {})[backend.name] = {
+            "stored": stored,
+            "reused": grown,
+            "exports": results,
+            "command": shlex.join(
+                ["undersigned", "export", GROW, "--format", "FORMAT", "--out", "FILE"]
+            ),
+        }
+
+    # Scale-out: nginx, two app servers, one email worker, PostgreSQL + Redis ------------------
+    def scaleout(self) -> None:
+        mode = self.mode
+        backend = Backend("scaleout", SCALEOUT_LABEL, OUT / "scaleout" / "data")
+        backend.reset()
+        port = free_port()
+        env = backend.env(port)
+        # nginx is on this machine: believe its X-Forwarded-For and X-Forwarded-Proto.
+        env["TRUSTED_PROXIES"] = "127.0.0.1/32"
+        folder = backend.data_dir.parent
+        agent = Agent(env, folder / "scaleout-seed.log")
+        cluster = Cluster(env, port, folder)
+        try:
+            log(f"{backend.label}: migrating and seeding")
+            agent("migrate")
+            for slug in (SIGN, LIST):
+                agent("statement", slug=slug)
+            agent("add", slug=SIGN, count=1_000)
+            agent("add", slug=LIST, count=mode.list_size)
+            self.info.setdefault("durability", {})[backend.name] = agent("durability")
+            cluster.start()
+            self.info.setdefault("code", {})[backend.name] = code_fingerprint()
+            self.info["scaleout"] = {
+                "nginx": cluster.nginx_command,
+                "app_servers": [shown(s.command) for s in cluster.servers],
+                "worker": shown(cluster.worker_command),
+                "nginx_version": subprocess.run(
+                    [cluster.nginx_command[0], "-v"], capture_output=True, text=True
+                ).stderr.strip(),
+                "config": (cluster.prefix / "nginx.conf").read_text().replace(f"{ROOT}/", ""),
+            }
+            log(
+                f"{backend.label}: nginx on {HOST}:{port} in front of "
+                + ", ".join(str(s.port) for s in cluster.servers)
+            )
+            c = mode.connections
+            skip_cache = ["X-Bench-No-Cache: 1"]
+            count_path = f"/api/v1/statements/{SIGN}/count"
+            reads = [
+                Load("ping", "/ping", connections=c),
+                Load("statement_page", f"/s/{SIGN}/", connections=c),
+                Load("count", count_path, connections=c, headers=skip_cache),
+                Load("count_cached", count_path, connections=c),
+                Load("list_first", f"/s/{LIST}/signatories/", connections=c),
+            ]
+            light = [
+                Load("ping_c1", "/ping", connections=1),
+                Load("list_first_c1", f"/s/{LIST}/signatories/", connections=1),
+                Load("list_deep_c1", f"/s/{LIST}/signatories/?page=500", connections=1),
+            ]
+            for load in reads:
+                run_wrk(load, port, 1, cluster)
+            sign_path = f"/api/v1/statements/{SIGN}/signatures"
+            run_wrk(Load("warm", sign_path, "sign_api.lua", [SIGN, "warm"], c), port, 1, cluster)
+            self.drain(agent)
+            for round_no in range(1, mode.runs + 1):
+                log(f"{backend.label}: round {round_no}/{mode.runs}")
+                for load in reads:
+                    self.record(
+                        backend,
+                        "figures",
+                        self.measure(load, port, mode.duration, cluster),
+                        round=round_no,
+                    )
+                run_id = f"scale{round_no}"
+                load = Load("sign_api", sign_path, "sign_api.lua", [SIGN, run_id], c)
+                backlog = agent("backlog")
+                result = self.run(load, port, mode.duration, cluster)
+                settle(cluster, 0)
+                acked = result["status"]["2xx"]
+                counted = agent("count", slug=SIGN, prefix=f"{run_id}-")
+                drained = self.drain(agent)
+                self.record(
+                    backend,
+                    "figures",
+                    result,
+                    round=round_no,
+                    accepted={"count": acked, "rate": round(acked / result["seconds"], 1)},
+                    durability={
+                        "acked": acked,
+                        "stored": counted["count"],
+                        "missing": max(0, acked - counted["count"]),
+                        "held": counted.get("held", 0),
+                    },
+                    backlog_before=backlog,
+                    drain=drained,
+                )
+                for load in light:
+                    self.record(
+                        backend,
+                        "figures",
+                        self.measure(load, port, mode.light_duration, cluster),
+                        round=round_no,
+                    )
+            self.info.setdefault("tables", {})[backend.name] = agent("stats")
+            self.failover(backend, cluster, agent, port)
+        finally:
+            cluster.stop()
+            agent.close()
+
+    def failover(self, backend: Backend, cluster: Cluster, agent: Agent, port: int) -> None:
+        """kill -9 one app server in the middle of a sign-on run through nginx: the sign-ons
+        acknowledged (by either server) must all be in the database, and nginx should go on
+        answering from the other server."""
+        load = Load(
+            "crash",
+            f"/api/v1/statements/{SIGN}/signatures",
+            "sign_api.lua",
+            [SIGN, "crash"],
+            self.mode.connections,
+        )
+        command = wrk_command(load, port, 6)
+        proc = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        time.sleep(3)
+        killed = cluster.crash_one()
+        out, _ = proc.communicate(timeout=60)
+        _children_cpu()
+        match = re.search(r"^BENCH_JSON (.*)$", out, re.MULTILINE)
+        result = json.loads(match.group(1)) if match else {"status": {"2xx": 0}, "errors": {}}
+        acked = result["status"]["2xx"]
+        time.sleep(2)  # the surviving server finishes what it had read
+        stored = agent("count", slug=SIGN, prefix="crash-")["count"]
+        self.info.setdefault("crash", {})[backend.name] = {
+            "command": shlex.join(command),
+            "killed": len(killed),
+            "acked": acked,
+            "stored": stored,
+            "missing": max(0, acked - stored),
+            "errors": result.get("errors", {}),
+            "status": result.get("status", {}),
+        }
+        log(
+            f"  failover check: {acked} acknowledged, {stored} stored, after kill -9 of "
+            f"{len(killed)} processes of one app server; answers {result.get('status')}"
+        )
+
 
 # Report ----------------------------------------------------------------------------------
 FIGURES = [
@@ -978,6 +1405,22 @@ FIGURES = [
         "GET /s/{slug}/signatories/?page=500",
     ),
 ]
+_FIGURE = {key: (key, title, what) for key, title, what in FIGURES}
+SCALEOUT_FIGURES = [
+    _FIGURE["ping"],
+    _FIGURE["statement_page"],
+    ("count", "Count endpoint, every request to an app server", _FIGURE["count"][2]),
+    (
+        "count_cached",
+        "Count endpoint, nginx's copy (as the app's Cache-Control allows)",
+        _FIGURE["count"][2],
+    ),
+    _FIGURE["sign_api"],
+    _FIGURE["list_first"],
+    _FIGURE["ping_c1"],
+    _FIGURE["list_first_c1"],
+    _FIGURE["list_deep_c1"],
+]
 
 
 def _ms(us: float) -> str:
@@ -987,6 +1430,55 @@ def _ms(us: float) -> str:
 def _spread(values: list[float], fmt: str = "{:,.0f}") -> str:
     med = statistics.median(values)
     return f"{fmt.format(med)} ({fmt.format(min(values))}–{fmt.format(max(values))})"
+
+
+def figure_table(
+    w: Any,
+    rows_for: Any,
+    ping_rate: float,
+    ping_p50_1: float,
+    figures: list[tuple[str, str, str]] = FIGURES,
+    proxy: bool = False,
+) -> None:
+    """One backend's table: every figure's median rate with its spread, ratio to /ping, latencies,
+    errors, CPU per request and where the machine's CPU went."""
+    w(
+        "| Figure | Conns | Rate /s, median (min–max) | × /ping | p50 ms | p99 ms "
+        "| Non-2xx/3xx, errors | CPU ms per request (server + "
+        + ("nginx + " if proxy else "")
+        + "db) | CPU cores: server / email worker / "
+        + ("nginx / " if proxy else "")
+        + "db / wrk / other |"
+    )
+    w("|---|---|---|---|---|---|---|---|---|")
+    for key, title, _ in figures:
+        rows = rows_for(key)
+        if not rows:
+            continue
+        accepted = [r["accepted"]["rate"] for r in rows if r.get("accepted")]
+        rates = accepted or [r["rate"] for r in rows]
+        p50 = [r["latency_us"]["p50"] for r in rows]
+        p99 = [r["latency_us"]["p99"] for r in rows]
+        conns = rows[0]["connections"]
+        if conns == 1:
+            ratio = f"p50 {statistics.median(p50) / ping_p50_1:.1f}×" if ping_p50_1 else "–"
+        else:
+            ratio = f"{statistics.median(rates) / ping_rate:.2f}"
+        bad = sum(r["status"]["4xx"] + r["status"]["5xx"] + r["status"]["other"] for r in rows)
+        errs = sum(sum(r["errors"].values()) - r["errors"]["status"] for r in rows)
+        cpu = {k: statistics.median(r["cpu"].get(k, 0) for r in rows) for k in rows[0]["cpu"]}
+        label = title + (" — accepted" if accepted else "")
+        cores = [cpu["server"], cpu["email_worker"]]
+        if proxy:
+            cores.append(cpu.get("proxy", 0))
+        cores += [cpu["db"], cpu["wrk"], cpu["other"]]
+        w(
+            f"| {label} | {conns} | {_spread(rates)} | {ratio} "
+            f"| {_spread([x / 1000 for x in p50], '{:.1f}')} "
+            f"| {_spread([x / 1000 for x in p99], '{:.1f}')} | {bad}, {errs} "
+            f"| {statistics.median(r['cpu_ms_per_request'] for r in rows):.2f} "
+            f"| {' / '.join(f'{x:.2f}' for x in cores)} |"
+        )
 
 
 # Where a sample's time goes: the first rule, in this order, that matches any frame of its
@@ -1065,12 +1557,30 @@ def report(
     w(
         f"Written by `{info['command']}` on {info['started']} (run {info['run_id']}, took "
         f"{info['minutes']:.1f} min). "
-        "Every figure below is from that run; rerun `make bench` to refresh this file. "
+        + (
+            "Every figure below is from that run; "
+            if len({m["run_id"] for m in info.get("measured", {}).values()}) <= 1
+            else "Some parts are kept from earlier runs (see **Parts** below); "
+        )
+        + "rerun `make bench` to refresh this file. "
         "Raw numbers for every run: `bench/out/results.json`."
     )
     w("")
     w("**Setup.** " + info["setup"])
     w("")
+    measured = info.get("measured", {})
+    if measured:
+        w(
+            "**Parts.** When each part was measured, with the load average at its start "
+            "(`bench/run.py --only PARTS` remeasures some parts and keeps the others): "
+            + "; ".join(
+                f"{key.replace(':', ' on ').replace('scaleout on scaleout', 'scaleout')} in run "
+                f"{m['run_id']} ({m['at']}, load {m['load']})"
+                for key, m in sorted(measured.items())
+            )
+            + "."
+        )
+        w("")
     w(
         f"**Method.** Each figure is measured {mode['runs']} times, interleaved in rounds (every "
         "figure once per round), on the same server in the same run as `/ping`; the table "
@@ -1111,37 +1621,9 @@ def report(
             continue
         ping_rate = statistics.median(r["rate"] for r in ping16)
         ping_p50_1 = statistics.median(r["latency_us"]["p50"] for r in ping1) if ping1 else 0
-        w(
-            "| Figure | Conns | Rate /s, median (min–max) | × /ping | p50 ms | p99 ms "
-            "| Non-2xx/3xx, errors | CPU ms per request (server + db) "
-            "| CPU cores: server / email worker / db / wrk / other |"
+        figure_table(
+            w, lambda key, backend=backend: by(backend, "figures", key), ping_rate, ping_p50_1
         )
-        w("|---|---|---|---|---|---|---|---|---|")
-        for key, title, _ in FIGURES:
-            rows = by(backend, "figures", key)
-            if not rows:
-                continue
-            accepted = [r["accepted"]["rate"] for r in rows if r.get("accepted")]
-            rates = accepted or [r["rate"] for r in rows]
-            p50 = [r["latency_us"]["p50"] for r in rows]
-            p99 = [r["latency_us"]["p99"] for r in rows]
-            conns = rows[0]["connections"]
-            if conns == 1:
-                ratio = f"p50 {statistics.median(p50) / ping_p50_1:.1f}×" if ping_p50_1 else "–"
-            else:
-                ratio = f"{statistics.median(rates) / ping_rate:.2f}"
-            bad = sum(r["status"]["4xx"] + r["status"]["5xx"] + r["status"]["other"] for r in rows)
-            errs = sum(sum(r["errors"].values()) - r["errors"]["status"] for r in rows)
-            cpu = {k: statistics.median(r["cpu"][k] for r in rows) for k in rows[0]["cpu"]}
-            label = title + (" — accepted" if accepted else "")
-            w(
-                f"| {label} | {conns} | {_spread(rates)} | {ratio} "
-                f"| {_spread([x / 1000 for x in p50], '{:.1f}')} "
-                f"| {_spread([x / 1000 for x in p99], '{:.1f}')} | {bad}, {errs} "
-                f"| {statistics.median(r['cpu_ms_per_request'] for r in rows):.2f} "
-                f"| {cpu['server']:.2f} / {cpu['email_worker']:.2f} / {cpu['db']:.2f} "
-                f"/ {cpu['wrk']:.2f} / {cpu['other']:.2f} |"
-            )
         w("")
         # Durability
         acked = stored = missing = 0
@@ -1333,10 +1815,9 @@ def report(
                 + (f", {crash['missing']} after kill -9" if crash else ""),
             )
         )
-    w("## Export of 1,000,000 sign-ons")
-    w("")
-    w("Not yet built (a later issue): no figure.")
-    w("")
+    if "scaleout" in info.get("parts_run", []) or by("scaleout", "figures", "ping"):
+        scaleout_report(w, records, info, by, verdicts)
+    export_report(w, info, verdicts)
     w("## Targets")
     w("")
     w("| Target | Met? | This run |")
@@ -1410,6 +1891,262 @@ def report(
     w(info.get("analysis", "").strip() or "(Not written yet: see bench/README.md.)")
     w("")
     path.write_text("\n".join(lines) + "\n")
+
+
+def scaleout_report(
+    w: Any, records: list[dict[str, Any]], info: dict[str, Any], by: Any, verdicts: list[str]
+) -> None:
+    name = "Scale-out"
+    w(f"## {SCALEOUT_LABEL}")
+    w("")
+    if "scaleout" in info.get("skipped", {}):
+        w(f"Not measured: {info['skipped']['scaleout']}")
+        w("")
+        return
+    meta = info.get("scaleout", {})
+    ping16 = by("scaleout", "figures", "ping")
+    if not ping16 or not meta:
+        w("No figures recorded.")
+        w("")
+        return
+    code = info.get("code", {}).get("scaleout")
+    if code:
+        w(f"Source fingerprint of `undersigned/` when these servers started: `{code}`.")
+        w("")
+    w(
+        f"**Setup.** {meta.get('nginx_version', 'nginx')} (one worker process, in the "
+        "foreground, as the benchmark's own process) on "
+        f"{HOST}, with keep-alive connections to two app servers: "
+        + " and ".join(f"`{c}`" for c in meta["app_servers"])
+        + " — one granian worker each, so the two cores are shared as the single server's two "
+        f"workers share them — and one email worker, `{meta['worker']}`, as a process of its "
+        f"own; all on one PostgreSQL database (`{PG_DB}`) and one Redis (`{REDIS_URL}`), with "
+        "`TRUSTED_PROXIES=127.0.0.1/32`. Migrations run once, before the servers start "
+        "(`--no-migrate`). The nginx configuration is `docs/deploy/nginx.conf` on loopback "
+        "without TLS (below). Every request goes through nginx, `/ping` included: the floor "
+        "and the ratios are nginx's. The count endpoint is measured twice: with a header that "
+        "makes nginx skip its cache (every request reaches an app server), and as a volunteer's "
+        "nginx would answer it, from the copy it keeps for as long as the app's `Cache-Control` "
+        "allows. Same method as above: medians of "
+        f"{info['mode']['runs']} rounds, min–max in brackets."
+    )
+    w("")
+    ping1 = by("scaleout", "figures", "ping_c1")
+    ping_rate = statistics.median(r["rate"] for r in ping16)
+    ping_p50_1 = statistics.median(r["latency_us"]["p50"] for r in ping1) if ping1 else 0
+    figure_table(
+        w,
+        lambda key: by("scaleout", "figures", key),
+        ping_rate,
+        ping_p50_1,
+        SCALEOUT_FIGURES,
+        proxy=True,
+    )
+    w("")
+    acked = stored = missing = 0
+    for r in by("scaleout", "figures", "sign_api"):
+        d = r["durability"]
+        acked, stored, missing = acked + d["acked"], stored + d["stored"], missing + d["missing"]
+    crash = info.get("crash", {}).get("scaleout")
+    w(
+        (
+            "**Nothing acknowledged was lost.**"
+            if missing == 0
+            else "**ACKNOWLEDGED SIGN-ONS WERE LOST.**"
+        )
+        + f" Over the measured sign-on runs through nginx ({acked:,} answered 202), {missing} "
+        f"acknowledged {'was' if missing == 1 else 'were'} missing from the database afterwards "
+        f"({stored:,} rows found)."
+    )
+    if crash:
+        status = crash.get("status", {})
+        w(
+            f"Failover check: `{crash['command']}` through nginx, with `kill -9` of the "
+            f"{crash['killed']} granian processes of the first app server 3 s in: "
+            f"{crash['acked']:,} sign-ons acknowledged, {crash['stored']:,} rows found, "
+            f"**{crash['missing']} missing**; nginx answered {status.get('5xx', 0):,} requests "
+            "with an error (those in flight on the killed server) and went on with the other."
+        )
+    w("")
+    single = [r for r in records if r["backend"] == "postgres" and r["phase"] == "figures"]
+    if single:
+        when = info.get("measured", {}).get("figures:postgres")
+        w(
+            "**Against the single server** (`undersigned serve --workers 2`, PostgreSQL + Redis, "
+            + (f"run {when['run_id']} at {when['at']}, load {when['load']}; " if when else "")
+            + "the PostgreSQL + Redis table above; medians; not measured at the same moment, so "
+            "the load on the machine differed):"
+        )
+        w("")
+        w("| Figure | Single server | Scale-out through nginx | Ratio |")
+        w("|---|---|---|---|")
+        for key, title, _ in SCALEOUT_FIGURES:
+            ours = by("scaleout", "figures", key)
+            theirs = [r for r in single if r["figure"] == key]
+            if not ours or not theirs:
+                continue
+            if ours[0]["connections"] == 1:
+                a = statistics.median(r["latency_us"]["p50"] for r in theirs) / 1000
+                b = statistics.median(r["latency_us"]["p50"] for r in ours) / 1000
+                w(f"| {title} | p50 {a:.1f} ms | p50 {b:.1f} ms | {b / a:.2f} |")
+            else:
+
+                def rate(rows: list[dict[str, Any]]) -> float:
+                    return statistics.median(
+                        r["accepted"]["rate"] if r.get("accepted") else r["rate"] for r in rows
+                    )
+
+                a, b = rate(theirs), rate(ours)
+                w(f"| {title} | {a:,.0f}/s | {b:,.0f}/s | {b / a:.2f} |")
+        w("")
+    w("Commands (first run of each figure shown):")
+    w("")
+    for key, title, what in SCALEOUT_FIGURES:
+        rows = by("scaleout", "figures", key)
+        if rows:
+            w(f"- {title} ({what}): `{rows[0]['command']}`")
+    w(f"- nginx: `{shown(meta['nginx'])}`")
+    w("")
+    w("<details><summary>The nginx configuration of this run</summary>")
+    w("")
+    w("```nginx")
+    w(meta["config"].rstrip())
+    w("```")
+    w("</details>")
+    w("")
+    rows = by("scaleout", "figures", "sign_api")
+    if rows:
+        rate = statistics.median(r["accepted"]["rate"] for r in rows)
+        p99 = statistics.median(r["latency_us"]["p99"] for r in rows) / 1000
+        verdicts.append(
+            _verdict(
+                f"{name}: sign-ons through the JSON API ≥ {SIGN_RATE:,} accepted/s with "
+                f"p99 < {SIGN_P99} ms",
+                rate >= SIGN_RATE and p99 < SIGN_P99,
+                f"{rate:,.0f}/s ({_short(rate, SIGN_RATE)}), p99 {p99:.0f} ms",
+            )
+        )
+    for key, label in (
+        ("statement_page", "statement page"),
+        ("count", "count endpoint (through to the app)"),
+        ("count_cached", "count endpoint (nginx's cached copy)"),
+    ):
+        rows = by("scaleout", "figures", key)
+        if rows:
+            ratio = statistics.median(r["rate"] for r in rows) / ping_rate
+            verdicts.append(
+                _verdict(
+                    f"{name}: {label} ≥ {READ_RATIO} × /ping's rate through nginx",
+                    ratio >= READ_RATIO,
+                    f"{ratio:.2f} × /ping",
+                )
+            )
+    for key, label in (
+        ("list_first", "first page, 16 connections"),
+        ("list_first_c1", "first page, 1 connection"),
+        ("list_deep_c1", "page 500, 1 connection"),
+    ):
+        rows = by("scaleout", "figures", key)
+        if rows:
+            p99 = statistics.median(r["latency_us"]["p99"] for r in rows) / 1000
+            verdicts.append(
+                _verdict(
+                    f"{name}: signatory list at 100,000 signatories p99 < {LIST_P99} ms ({label})",
+                    p99 < LIST_P99,
+                    f"p99 {p99:.0f} ms",
+                )
+            )
+    verdicts.append(
+        _verdict(
+            f"{name}: no acknowledged sign-on missing",
+            missing == 0 and (not crash or crash["missing"] == 0),
+            f"{missing} missing in measured runs"
+            + (f", {crash['missing']} after kill -9 of one app server" if crash else ""),
+        )
+    )
+
+
+def export_report(w: Any, info: dict[str, Any], verdicts: list[str]) -> None:
+    exports = info.get("export", {})
+    rows_target = max((e["stored"] for e in exports.values()), default=1_000_000)
+    w(f"## Export of {rows_target:,} sign-ons")
+    w("")
+    if not exports:
+        w("Not measured in this run (`bench/run.py --only export` measures it).")
+        w("")
+        return
+    reused = all(e.get("reused") for e in exports.values())
+    w(
+        "`undersigned export` of "
+        + (
+            "the statement the growth phase grew (reused: not seeded a second time)"
+            if reused
+            else "one statement seeded by `bench/seed.py` (bulk inserts, as for the growth phase)"
+        )
+        + ", run as an operator runs it, in a child process per format; the peak "
+        "memory is that process's own peak resident set (`wait4`'s `ru_maxrss`), Python and "
+        "Django included; the time is its wall-clock time (other work on the machine "
+        "stretches it; the CPU seconds the export process itself used do not move with it), "
+        "the file written to "
+        "`bench/out/<backend>/export/` and deleted after. Rows: the lines of the CSV "
+        "(signatories a public list shows, or every sign-on with `--private`); one run each. "
+        f"An export still running after {info['mode'].get('export_timeout', 120):g} s is "
+        "stopped (twice the target, to keep `make bench` bounded); its peak memory is then "
+        "the peak until it was stopped."
+    )
+    w("")
+    w(
+        "| Backend | Export | Rows | Time s | CPU s (the export's own) | Peak MB | Written MB "
+        "| Under 60 s and 200 MB? |"
+    )
+    w("|---|---|---|---|---|---|---|---|")
+    label = {"sqlite": "SQLite", "postgres": "PostgreSQL + Redis"}
+    for backend, data in exports.items():
+        for e in data["exports"]:
+            what = f"{e['format']}{' --private' if e['private'] else ''}"
+            ok = e["exit"] == 0 and e["seconds"] < EXPORT_SECONDS and e["peak_mb"] < EXPORT_MB
+            status = (
+                "yes"
+                if ok
+                else "**no**"
+                + (" (stopped unfinished)" if e.get("timed_out") else "")
+                + (f" (exit {e['exit']})" if e["exit"] and not e.get("timed_out") else "")
+            )
+            rows = f"{e['rows']:,}" if e.get("rows") else "–"
+            w(
+                f"| {label.get(backend, backend)} | {what} | {rows} | {e['seconds']:.1f} "
+                f"| {e.get('cpu_seconds', '–')} "
+                f"| {e['peak_mb']:.0f} | {e['bytes'] / 1e6:,.0f} | {status} |"
+            )
+        worst_mb = max(e["peak_mb"] for e in data["exports"])
+        ok = all(
+            e["exit"] == 0 and e["seconds"] < EXPORT_SECONDS and e["peak_mb"] < EXPORT_MB
+            for e in data["exports"]
+        )
+        verdicts.append(
+            _verdict(
+                f"{label.get(backend, backend)}: export of {data['stored']:,} sign-ons under "
+                f"{EXPORT_SECONDS} s with peak memory under {EXPORT_MB} MB (every format)",
+                ok,
+                "; ".join(
+                    f"{e['format']}{' --private' if e['private'] else ''} "
+                    + ("stopped at " if e.get("timed_out") else "")
+                    + f"{e['seconds']:.0f} s"
+                    + (f" ({e['cpu_seconds']:.0f} s CPU)" if "cpu_seconds" in e else "")
+                    for e in data["exports"]
+                )
+                + f"; largest peak {worst_mb:.0f} MB",
+            )
+        )
+    w("")
+    first = next(iter(exports.values()))["exports"][0]
+    w(
+        f"Command: `{first.get('command', 'undersigned export bench-grow --format csv')}` "
+        "(with `--format csv|json|xlsx`, and `--private` for the organizers' CSV), in the "
+        "server's environment (`UNDERSIGNED_DATA_DIR`, `DATABASE_URL`); "
+        "`bench/export_memory.py` measures the same on its own database."
+    )
+    w("")
 
 
 def _short(rate: float, target: float) -> str:
@@ -1507,6 +2244,71 @@ def versions() -> str:
     )
 
 
+def parse_parts(text: str | None, no_growth: bool) -> list[str]:
+    parts = list(PARTS) if not text else [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        sys.exit(f"bench: unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    if no_growth:
+        parts = [p for p in parts if p != "growth"]
+    return [p for p in PARTS if p in parts]
+
+
+# What each part writes into `info`, by backend (a rerun of the part replaces it).
+INFO_BY_PART = {
+    "figures": ("code", "durability", "tables", "crash", "profiles", "skipped"),
+    "growth": ("growth_tables", "skipped"),
+    "export": ("export", "skipped"),
+    "scaleout": ("code", "durability", "tables", "crash", "skipped"),
+}
+
+
+def part_of(record: dict[str, Any]) -> tuple[str, str]:
+    if record["backend"] == "scaleout":
+        return "scaleout", "scaleout"
+    return record["phase"], record["backend"]
+
+
+def merge(saved: dict[str, Any], bench: Bench, ran: set[tuple[str, str]]) -> None:
+    """Fold the figures of an earlier run into this one, for every part this run did not
+    measure again, so that `--only` refreshes some parts of RESULTS.md and keeps the rest."""
+    old_info = saved["info"]
+    bench.records[:0] = [r for r in saved["records"] if part_of(r) not in ran]
+    for part, backend in ran:
+        for key in INFO_BY_PART[part]:
+            old_info.get(key, {}).pop(backend, None)
+        if part == "scaleout":
+            old_info.pop("scaleout", None)
+        old_info.get("measured", {}).pop(f"{part}:{backend}", None)
+    for key, value in old_info.items():
+        if isinstance(value, dict) and isinstance(bench.info.get(key), dict):
+            bench.info[key] = {**value, **bench.info[key]}
+        elif key in {
+            "code",
+            "durability",
+            "tables",
+            "crash",
+            "profiles",
+            "growth_tables",
+            "export",
+            "skipped",
+            "scaleout",
+            "measured",
+        }:
+            bench.info.setdefault(key, value)
+    bench.info["backends"] = [
+        b for b in ("sqlite", "postgres") if b in bench.info["backends"] + old_info["backends"]
+    ]
+    bench.info["parts_run"] = sorted(
+        set(old_info.get("parts_run", [])) | set(bench.info["parts_run"])
+    )
+    bench.notes[:0] = [
+        f"(From run {old_info['run_id']}.) {note}"
+        for note in saved["notes"]
+        if not note.startswith("(From run")
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1514,14 +2316,32 @@ def main() -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a ~3-minute smoke run (short runs, no 1M point, no profiles)",
+        help="a 5-10-minute smoke run (short runs, 100,000 at most, no profiles)",
     )
     parser.add_argument("--backend", choices=["sqlite", "postgres", "all"], default="all")
+    parser.add_argument(
+        "--only",
+        metavar="PARTS",
+        help=(
+            f"comma-separated parts to measure, from {', '.join(PARTS)} (default: all); the "
+            "other parts' figures are kept from bench/out/results.json"
+        ),
+    )
     parser.add_argument("--runs", type=int, help="measured runs per figure (default 3)")
-    parser.add_argument("--duration", type=float, help="seconds per throughput run (default 10)")
+    parser.add_argument("--duration", type=float, help="seconds per throughput run (default 6)")
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profiles")
     parser.add_argument(
+        "--export-timeout",
+        type=float,
+        help="seconds an export may run before it is stopped (default 120, twice the target)",
+    )
+    parser.add_argument(
         "--no-growth", action="store_true", help="skip the 1,000 → 1,000,000 growth phase"
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="with --only or --backend: do not keep the other parts' earlier figures",
     )
     parser.add_argument(
         "--report", action="store_true", help="only rewrite the report from bench/out/results.json"
@@ -1533,6 +2353,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     mode = mode_from(args)
+    parts = parse_parts(args.only, args.no_growth)
     target = (
         args.out or (OUT / "RESULTS.quick.md" if args.quick else BENCH / "RESULTS.md")
     ).resolve()
@@ -1549,16 +2370,28 @@ def main() -> None:
     run_id = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     bench = Bench(mode)
     backends = ["sqlite", "postgres"] if args.backend == "all" else [args.backend]
+    backend_parts = [p for p in parts if p != "scaleout"]
     bench.info.update(
         run_id=run_id,
         started=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         command=" ".join(["bench/run.py", *sys.argv[1:]]),
         mode=mode.__dict__,
-        backends=backends,
+        backends=backends if backend_parts else [],
+        parts_run=parts,
         serve_command=f"undersigned serve --host {HOST} --port PORT --workers {WORKERS}",
         setup=versions(),
     )
-    for name in backends:
+    ran: set[tuple[str, str]] = set()
+
+    def stamp(part: str, backend: str) -> None:
+        ran.add((part, backend))
+        bench.info.setdefault("measured", {})[f"{part}:{backend}"] = {
+            "run_id": run_id,
+            "at": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        }
+
+    for name in backends if backend_parts else []:
         backend = Backend(
             name=name,
             label={"sqlite": "SQLite", "postgres": "PostgreSQL + Redis"}[name],
@@ -1569,15 +2402,54 @@ def main() -> None:
                 "PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not running."
             )
             log("PostgreSQL or Redis is not running: skipping that backend")
+            for part in backend_parts:
+                ran.add((part, name))
             continue
         try:
-            bench.figures(backend)
-            if not args.no_growth:
+            grown = False
+            if "figures" in parts:
+                stamp("figures", name)
+                bench.figures(backend)
+            if "growth" in parts:
+                stamp("growth", name)
                 bench.growth(backend)
+                grown = max(mode.growth_points) >= mode.export_rows
+            if "export" in parts:
+                stamp("export", name)
+                log(f"{backend.label}: export")
+                bench.export(backend, grown)
         except Exception as exc:
             bench.notes.append(f"{backend.label}: the run stopped early: {exc}")
             log(f"{backend.label}: stopped early: {exc}")
+    if "scaleout" in parts:
+        ran.add(("scaleout", "scaleout"))
+        if not services_up():
+            bench.info.setdefault("skipped", {})["scaleout"] = (
+                "PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not running."
+            )
+            log("PostgreSQL or Redis is not running: skipping the scale-out profile")
+        elif not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+            bench.info.setdefault("skipped", {})["scaleout"] = (
+                "nginx is not installed (apt-get install nginx-light)."
+            )
+            log("nginx is not installed: skipping the scale-out profile")
+        else:
+            stamp("scaleout", "scaleout")
+            try:
+                bench.scaleout()
+            except Exception as exc:
+                bench.notes.append(f"{SCALEOUT_LABEL}: the run stopped early: {exc}")
+                log(f"scale-out: stopped early: {exc}")
     bench.info["minutes"] = (time.monotonic() - started) / 60
+    complete = set(parts) == set(PARTS) and args.backend == "all"
+    if raw.exists() and not complete and not args.fresh:
+        merge(json.loads(raw.read_text()), bench, ran)
+    elif not complete and not args.fresh and not args.out and target.exists():
+        # Without the earlier run's raw figures, a partial run cannot keep them: leave the
+        # full report alone and write this run's beside it.
+        target = OUT / target.name.replace(".md", ".partial.md")
+        raw = OUT / raw.name.replace(".json", ".partial.json")
+        log(f"no earlier {os.path.relpath(OUT / 'results.json', ROOT)} to merge with")
     raw.write_text(
         json.dumps({"records": bench.records, "info": bench.info, "notes": bench.notes}, indent=1)
     )

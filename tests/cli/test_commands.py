@@ -23,6 +23,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def child_commands(pid: int) -> list[str]:
+    """The command lines of a process's children (Linux)."""
+    found = []
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            raw = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        found.append(raw.replace(b"\0", b" ").decode(errors="replace"))
+    return found
+
+
 class CommandTests(TestCase):
     """Each command runs in its own process on a fresh SQLite data folder."""
 
@@ -124,6 +136,9 @@ class CommandTests(TestCase):
                         errors = process.stderr.read() if process.stderr else ""
                         self.fail(f"server did not start: {errors}")
                     time.sleep(0.3)
+            self.assertTrue(
+                any("undersigned.cli worker" in child for child in child_commands(process.pid))
+            )
             process.send_signal(signal.SIGINT)
             self.assertEqual(process.wait(timeout=20), 0)
         finally:
@@ -131,3 +146,37 @@ class CommandTests(TestCase):
                 process.kill()
         with self.assertRaises(OSError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+    def test_serve_no_worker_starts_only_the_app_server(self) -> None:
+        """The scale-out app server (docs/deploy/undersigned-web@.service): no email worker
+        among its processes, so workers run separately with `undersigned worker`."""
+        port = free_port()
+        process = subprocess.Popen(
+            [BIN, "serve", "--port", str(port), "--workers", "1", "--no-worker", "--no-migrate"],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/healthz", timeout=2
+                    ) as response:
+                        self.assertEqual(response.status, 200)
+                        break
+                except OSError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        errors = process.stderr.read() if process.stderr else ""
+                        self.fail(f"server did not start: {errors}")
+                    time.sleep(0.3)
+            children = child_commands(process.pid)
+            self.assertTrue(any("granian" in child for child in children), children)
+            self.assertFalse(any("undersigned.cli worker" in child for child in children), children)
+            process.send_signal(signal.SIGTERM)
+            self.assertEqual(process.wait(timeout=20), 0)
+        finally:
+            if process.poll() is None:
+                process.kill()
