@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -846,6 +847,15 @@ class Bench:
                 Load("ping_c1", "/ping", connections=1),
                 Load("list_first_c1", f"/s/{LIST}/signatories/", connections=1),
                 Load("list_deep_c1", f"/s/{LIST}/signatories/?page=500", connections=1),
+                # A page read twice within 2 s comes from the server's copy: pages spread over
+                # the whole list are read from the database.
+                Load(
+                    "list_spread_c1",
+                    f"/s/{LIST}/signatories/",
+                    "list_pages.lua",
+                    ["1000"],
+                    connections=1,
+                ),
             ]
             # Warm each path (templates, connections, caches) without recording it.
             for load in reads:
@@ -1072,9 +1082,11 @@ class Bench:
                 f"py-spy; before it {waited})"
             )
 
-    def crash(self, backend: Backend, server: Server, agent: Agent, port: int) -> None:
-        """kill -9 the server's processes in the middle of a sign-on run, then compare the
-        sign-ons it acknowledged with the rows in the database."""
+    def _killed_mid_run(
+        self, agent: Agent, port: int, kill: Callable[[], list[int]], settle: float = 0
+    ) -> dict[str, Any]:
+        """A sign-on run with `kill` called 3 s in, then the sign-ons acknowledged compared
+        with the rows in the database (after `settle` seconds)."""
         load = Load(
             "crash",
             f"/api/v1/statements/{SIGN}/signatures",
@@ -1087,24 +1099,32 @@ class Bench:
             command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         time.sleep(3)
-        killed = server.crash()
+        killed = kill()
         out, _ = proc.communicate(timeout=60)
         _children_cpu()
         match = re.search(r"^BENCH_JSON (.*)$", out, re.MULTILINE)
         result = json.loads(match.group(1)) if match else {"status": {"2xx": 0}, "errors": {}}
         acked = result["status"]["2xx"]
+        time.sleep(settle)
         stored = agent("count", slug=SIGN, prefix="crash-")["count"]
-        self.info.setdefault("crash", {})[backend.name] = {
+        return {
             "command": shlex.join(command),
             "killed": len(killed),
             "acked": acked,
             "stored": stored,
             "missing": max(0, acked - stored),
             "errors": result.get("errors", {}),
+            "status": result.get("status", {}),
         }
+
+    def crash(self, backend: Backend, server: Server, agent: Agent, port: int) -> None:
+        """kill -9 the server's processes in the middle of a sign-on run, then compare the
+        sign-ons it acknowledged with the rows in the database."""
+        check = self._killed_mid_run(agent, port, server.crash)
+        self.info.setdefault("crash", {})[backend.name] = check
         log(
-            f"  crash check: {acked} acknowledged, {stored} stored after kill -9 of "
-            f"{len(killed)} server processes"
+            f"  crash check: {check['acked']} acknowledged, {check['stored']} stored after "
+            f"kill -9 of {check['killed']} server processes"
         )
 
     # Sign-on cost as the stored sign-ons grow ------------------------------------------------
@@ -1348,38 +1368,13 @@ class Bench:
         """kill -9 one app server in the middle of a sign-on run through nginx: the sign-ons
         acknowledged (by either server) must all be in the database, and nginx should go on
         answering from the other server."""
-        load = Load(
-            "crash",
-            f"/api/v1/statements/{SIGN}/signatures",
-            "sign_api.lua",
-            [SIGN, "crash"],
-            self.mode.connections,
-        )
-        command = wrk_command(load, port, 6)
-        proc = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        time.sleep(3)
-        killed = cluster.crash_one()
-        out, _ = proc.communicate(timeout=60)
-        _children_cpu()
-        match = re.search(r"^BENCH_JSON (.*)$", out, re.MULTILINE)
-        result = json.loads(match.group(1)) if match else {"status": {"2xx": 0}, "errors": {}}
-        acked = result["status"]["2xx"]
-        time.sleep(2)  # the surviving server finishes what it had read
-        stored = agent("count", slug=SIGN, prefix="crash-")["count"]
-        self.info.setdefault("crash", {})[backend.name] = {
-            "command": shlex.join(command),
-            "killed": len(killed),
-            "acked": acked,
-            "stored": stored,
-            "missing": max(0, acked - stored),
-            "errors": result.get("errors", {}),
-            "status": result.get("status", {}),
-        }
+        # settle: the surviving server finishes what it had read.
+        check = self._killed_mid_run(agent, port, cluster.crash_one, settle=2)
+        self.info.setdefault("crash", {})[backend.name] = check
         log(
-            f"  failover check: {acked} acknowledged, {stored} stored, after kill -9 of "
-            f"{len(killed)} processes of one app server; answers {result.get('status')}"
+            f"  failover check: {check['acked']} acknowledged, {check['stored']} stored, after "
+            f"kill -9 of {check['killed']} processes of one app server; answers "
+            f"{check['status']}"
         )
 
 
@@ -1403,6 +1398,11 @@ FIGURES = [
         "list_deep_c1",
         "Signatory list, page 500, one connection",
         "GET /s/{slug}/signatories/?page=500",
+    ),
+    (
+        "list_spread_c1",
+        "Signatory list, random pages of 1,000, one connection (uncached)",
+        "GET /s/{slug}/signatories/?page=1…1000",
     ),
 ]
 _FIGURE = {key: (key, title, what) for key, title, what in FIGURES}
@@ -1794,6 +1794,7 @@ def report(
             ("list_deep", "page 500, 16 connections"),
             ("list_first_c1", "first page, 1 connection"),
             ("list_deep_c1", "page 500, 1 connection"),
+            ("list_spread_c1", "random pages, 1 connection, uncached"),
         ):
             rows = by(backend, "figures", key)
             if rows:

@@ -402,6 +402,29 @@ def signature_confirm(*, signature_id: int, nonce: str) -> tuple[Signature, Conf
     return signature, ConfirmOutcome.CONFIRMED
 
 
+def _withdraw(
+    signature: Signature,
+    *,
+    actor: Actor = None,
+    actor_label: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    """No longer counted or listed, and every earlier link dead (a new nonce)."""
+    signature.status = Status.WITHDRAWN
+    signature.withdrawn_at = timezone.now()
+    signature.nonce = new_nonce()
+    signature.email_owed = EmailOwed.NONE
+    _save_transition(
+        signature,
+        signature.statement,
+        action="signature.withdrawn",
+        actor=actor,
+        actor_label=actor_label,
+        extra_fields=("withdrawn_at", "nonce", "email_owed"),
+        data=data,
+    )
+
+
 def signature_withdraw(*, signature_id: int, nonce: str, erase: bool = False) -> Signature:
     """The signer takes their name off: no longer counted or listed; earlier links stop working.
     With `erase`, everything they typed is erased too (_erase)."""
@@ -412,17 +435,7 @@ def signature_withdraw(*, signature_id: int, nonce: str, erase: bool = False) ->
             raise StaleLink from None
         if signature.nonce != nonce or signature.status == Status.WITHDRAWN:
             raise StaleLink
-        signature.status = Status.WITHDRAWN
-        signature.withdrawn_at = timezone.now()
-        signature.nonce = new_nonce()
-        signature.email_owed = EmailOwed.NONE
-        _save_transition(
-            signature,
-            signature.statement,
-            action="signature.withdrawn",
-            actor_label="signer",
-            extra_fields=("withdrawn_at", "nonce", "email_owed"),
-        )
+        _withdraw(signature, actor_label="signer")
         if erase:
             _erase(signature, actor=None, actor_label="signer")
     return signature
@@ -476,18 +489,7 @@ def signature_erase(*, statement: Statement, signature_id: int, actor: Actor) ->
         if signature.email_key.startswith("erased:"):
             return signature
         if signature.status not in _GONE:
-            signature.status = Status.WITHDRAWN
-            signature.withdrawn_at = timezone.now()
-            signature.nonce = new_nonce()
-            signature.email_owed = EmailOwed.NONE
-            _save_transition(
-                signature,
-                signature.statement,
-                action="signature.withdrawn",
-                actor=actor,
-                extra_fields=("withdrawn_at", "nonce", "email_owed"),
-                data={"on_request": True},
-            )
+            _withdraw(signature, actor=actor, data={"on_request": True})
         _erase(signature, actor=actor, actor_label="")
     return signature
 
