@@ -220,7 +220,14 @@ if REDIS_URL:
             "QUEUES": ["default"],
         }
     }
-    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 120}}
+    # One Redis connection pool per process for queueing jobs (undersigned.lib.rq).
+    RQ_QUEUES = {
+        "default": {
+            "URL": REDIS_URL,
+            "DEFAULT_TIMEOUT": 120,
+            "QUEUE_CLASS": "undersigned.lib.rq.SharedConnectionQueue",
+        }
+    }
     INSTALLED_APPS.append("django_rq")
 else:
     CACHES = {

@@ -71,3 +71,24 @@ class WorkerTests(TransactionTestCase):
         self.assertEqual(requeued, 0 if not settings.REDIS_URL else 1)
         call_command("emailworker", batch=True)
         self.assertEqual(len(self.smtp.messages), 1)
+
+
+class SharedRedisConnectionTests(TransactionTestCase):
+    """Queueing a job reuses the process's Redis client (undersigned.lib.rq) rather than
+    opening a new connection per sign-on."""
+
+    def test_every_queue_shares_one_client_and_jobs_still_arrive(self) -> None:
+        if not settings.REDIS_URL:
+            self.skipTest("the database queue is in use: the PostgreSQL + Redis pass runs it")
+        from undersigned.signatures.tasks import send_signature_email
+
+        first, second = django_rq.get_queue("default"), django_rq.get_queue("default")
+        self.assertIs(first.connection, second.connection)
+        first.empty()
+        before = first.connection.client_id()
+        for n in range(20):
+            send_signature_email.enqueue(10**9 + n)
+        self.assertEqual(len(first), 20)
+        # Twenty jobs later this process still talks over the same connection.
+        self.assertEqual(django_rq.get_queue("default").connection.client_id(), before)
+        first.empty()
