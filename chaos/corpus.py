@@ -634,9 +634,23 @@ def _request_cases() -> list[RequestCase]:
         )
 
     ok = "ind-kind=individual&ind-name=Chaos+Form&ind-email={email}"
-    form("no-csrf", "csrf", _form(ok), csrf=False)
-    form("wrong-csrf", "csrf", _form(ok + "&csrfmiddlewaretoken=" + "A" * 64), csrf=False)
+    # The sign-on form carries no CSRF token (signatures.views.sign): without one, or with a
+    # wrong one, a same-site post is taken; one another site's page sends is refused.
+    form("no-csrf", "csrf", _form(ok), csrf=False, may_accept=True)
+    form(
+        "wrong-csrf",
+        "csrf",
+        _form(ok + "&csrfmiddlewaretoken=" + "A" * 64),
+        csrf=False,
+        may_accept=True,
+    )
     form("evil-origin", "csrf", _form(ok), headers={**FORM, "Origin": "http://evil.example"})
+    form(
+        "cross-site-fetch",
+        "csrf",
+        _form(ok),
+        headers={**FORM, "Sec-Fetch-Site": "cross-site"},
+    )
     form(
         "evil-referer-https",
         "csrf",

@@ -229,24 +229,26 @@ class Client:
         return result
 
     def get_csrf(self, path: str = f"/s/{SLUG}/") -> str:
-        """Open a page with a form, as a browser would, for the CSRF cookie and token (and the
-        sign-on form's signed start time, which tells the server a person filled it)."""
+        """Open a page with a form, as a browser would, for its CSRF cookie and token (the
+        confirmation and withdrawal forms; the sign-on form has none: it is checked by
+        Sec-Fetch-Site/Origin) and the sign-on form's signed start time, which tells the
+        server a person filled it."""
         page = self.request("GET", path)
         match = CSRF_INPUT.search(page.text)
-        if page.status != 200 or not match:
+        if page.status != 200 or (match is None and path != f"/s/{SLUG}/"):
             raise RuntimeError(
                 f"GET {path} gave {page.status} without a CSRF token: {page.text[-300:]!r}"
             )
-        self.csrf = match.group(1)
+        self.csrf = match.group(1) if match else ""
         self.started = dict(STARTED_INPUT.findall(page.text))
         self.opened = time.monotonic()
         return self.csrf
 
     def form_fields(self, prefix: str) -> dict[str, str]:
-        """What a browser adds to a sign-on form it sends: the CSRF token and the start time.
-        Waits until a person could have filled the form (MIN_FILL_SECONDS)."""
+        """What a browser adds to a sign-on form it sends: the start time (and a CSRF token,
+        had the page one). Waits until a person could have filled the form (MIN_FILL_SECONDS)."""
         time.sleep(max(0.0, self.opened + MIN_FILL_SECONDS - time.monotonic()))
-        fields = {"csrfmiddlewaretoken": self.csrf}
+        fields = {"csrfmiddlewaretoken": self.csrf} if self.csrf else {}
         if f"{prefix}-started" in self.started:
             fields[f"{prefix}-started"] = self.started[f"{prefix}-started"]
         return fields

@@ -40,3 +40,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     db = settings.DATABASES["default"]
     return f"undersigned database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('NAME')}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_copies() -> None:
+    """Each test starts without the finished answers an earlier test left in this process
+    (undersigned.lib.microcache), as it starts with an empty database."""
+    from undersigned.lib import microcache
+
+    microcache.clear()

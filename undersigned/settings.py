@@ -130,6 +130,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a second-long copy of the statement page, count and list for cookieless visitors
+    # (undersigned.lib.microcache); a copy keeps every header the rest of the stack added.
+    "undersigned.lib.microcache.MicroCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "undersigned.lib.charset.RequestCharsetMiddleware",
     # Access-Control-Allow-Origin for /api/v1 and /osdi/v1 reads (undersigned.api.cors).
@@ -292,6 +295,9 @@ WITHDRAW_TOKEN_MAX_AGE = 3 * 365 * 24 * 3600
 # cannot be used to flood someone's inbox.
 REPEAT_EMAIL_INTERVAL = 15 * 60
 SIGNATORIES_PAGE_SIZE = 100
+# How long each process hands cookieless visitors its copy of a statement page, count or list
+# page (undersigned.lib.microcache); 0 turns the copies off.
+MICRO_CACHE_SECONDS = env_int("MICRO_CACHE_SECONDS", 1)
 # Abuse screening (undersigned.signatures.screening): sign-ons past these limits from one
 # address, or forms sent faster than a person can fill them, are held quietly for review.
 RATE_LIMITS = env_bool("RATE_LIMITS", True)

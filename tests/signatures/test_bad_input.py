@@ -224,36 +224,76 @@ class FormBadInputTests(BadInputTestCase):
         self.assertEqual(response.status_code, 400)
         self.assertNothingStored()
 
-    def test_a_missing_csrf_token_shows_the_form_again_with_what_was_typed(self) -> None:
+    def test_a_form_sent_from_another_website_shows_the_form_again_with_what_was_typed(
+        self,
+    ) -> None:
         client = Client(enforce_csrf_checks=True)
-        response = client.post(f"/s/{self.statement.slug}/sign/", self.form_data(PERSON))
+        response = client.post(
+            f"/s/{self.statement.slug}/sign/",
+            self.form_data(PERSON),
+            headers={"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+        )
         self.assertEqual(response.status_code, 403)
         page = response.content.decode()
-        self.assertIn("Your form expired before it was sent.", page)
+        self.assertIn("This form was sent from another website.", page)
         for name in ("name", "name_alt", "affiliation", "city", "email"):
             self.assertIn(
                 f'value="{html.escape(PERSON[name])}"', self.field_html(page, f"ind-{name}")
             )
-        self.assertIn('name="csrfmiddlewaretoken"', page)
         self.assertNothingStored()
 
-        # The fresh token in that page lets the signer send the form again.
-        token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        # Sent again from the page itself, as the browser says, it is taken.
         again = client.post(
             f"/s/{self.statement.slug}/sign/",
-            {**self.form_data(PERSON), "csrfmiddlewaretoken": token},
+            self.form_data(PERSON),
+            headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"},
         )
         self.assertRedirects(again, f"/s/{self.statement.slug}/thanks/")
         self.assertEqual(Signature.objects.count(), 1)
 
-    def test_a_missing_csrf_token_on_an_organization_keeps_the_organization_form(self) -> None:
-        client = Client(enforce_csrf_checks=True)
-        response = client.post(f"/s/{self.statement.slug}/sign/", self.form_data(ORG))
+    def test_a_form_from_another_website_keeps_the_organization_form(self) -> None:
+        response = Client().post(
+            f"/s/{self.statement.slug}/sign/",
+            self.form_data(ORG),
+            headers={"Origin": "https://evil.example"},  # a browser without Sec-Fetch-Site
+        )
         self.assertEqual(response.status_code, 403)
         page = response.content.decode()
         self.assertIn(f'value="{html.escape(ORG["contact_name"])}"', page)
         self.assertIn('<option value="local" selected>', self.field_html(page, "org-category"))
         self.assertNothingStored()
+
+    def test_the_form_needs_no_cookie(self) -> None:
+        """A signer whose browser blocks cookies signs like anyone: the page sets none and
+        the form carries no CSRF token (see signatures.views.sign)."""
+        client = Client(enforce_csrf_checks=True)
+        page = client.get(f"/s/{self.statement.slug}/")
+        self.assertEqual(page.cookies, {})
+        self.assertNotContains(page, "csrfmiddlewaretoken")
+        for headers in (
+            {"Sec-Fetch-Site": "same-origin"},
+            {"Sec-Fetch-Site": "none"},  # typed or opened from a bookmark
+            {"Origin": "http://testserver"},
+            {},  # a script, or a browser too old to say
+        ):
+            Signature.objects.all().delete()
+            with self.subTest(headers=headers):
+                response = Client(enforce_csrf_checks=True).post(
+                    f"/s/{self.statement.slug}/sign/", self.form_data(PERSON), headers=headers
+                )
+                self.assertRedirects(response, f"/s/{self.statement.slug}/thanks/")
+                self.assertEqual(Signature.objects.count(), 1)
+        for headers in (
+            {"Sec-Fetch-Site": "same-site"},  # a sibling subdomain is another site's page
+            {"Sec-Fetch-Site": "cross-site", "Origin": "http://testserver.evil.example"},
+            {"Origin": "null"},
+        ):
+            with self.subTest(headers=headers):
+                response = Client().post(
+                    f"/s/{self.statement.slug}/sign/", self.form_data(ORG), headers=headers
+                )
+                self.assertEqual(response.status_code, 403)
+        self.assertFalse(Signature.objects.filter(kind="organization").exists())
 
     def test_it_drops_details_an_individual_is_not_asked_for(self) -> None:
         self.sign(

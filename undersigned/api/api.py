@@ -28,6 +28,7 @@ from undersigned.api.schemas import (
 )
 from undersigned.api.signing import SignOnRefused, language_of, sign_on
 from undersigned.api.tracker import router as tracker_router
+from undersigned.lib.microcache import keep_copy
 from undersigned.signatures.models import Source
 from undersigned.signatures.selectors import public_signatories, statement_counts
 from undersigned.statements.models import Kind, Statement
@@ -178,7 +179,8 @@ def get_count(request: HttpRequest, slug: str) -> Any:
         {k: int(counts[k]) for k in ("organizations", "individuals", "total")},  # type: ignore[literal-required]
         separators=(",", ":"),
     )
-    return HttpResponse(body, content_type="application/json; charset=utf-8")
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    return keep_copy(response, f"statement:{slug}")  # see undersigned.lib.microcache
 
 
 @api.get(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
@@ -28,8 +29,14 @@ _STARTED_SALT = "undersigned.form-started"
 
 
 def form_started_token() -> str:
-    """A signed timestamp put in the form when it is handed out."""
-    return signing.dumps(int(time.time()), salt=_STARTED_SALT)
+    """A signed timestamp put in the form when it is handed out (to the second, so one is
+    signed per second, not per page view)."""
+    return _started_token(int(time.time()), settings.SECRET_KEY)
+
+
+@lru_cache(maxsize=4)
+def _started_token(second: int, key: str) -> str:
+    return signing.dumps(second, key=key, salt=_STARTED_SALT)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from undersigned.lib import microcache
 from undersigned.statements.models import Statement, StatementStatus
 
 STATEMENT_TTL = 2  # seconds
@@ -25,9 +26,10 @@ def _release_due() -> None:
 
 def forget_cached_pages(statement: Statement) -> None:
     """Drop this process's cached copies of the statement page, list pages and counts after a
-    change."""
+    change (and the finished answers MicroCacheMiddleware keeps)."""
     keys = [f"statement-page:{statement.slug}:{code}" for code, _name in settings.LANGUAGES]
     keys += [f"statement-pictures:{statement.pk}:{code}" for code, _name in settings.LANGUAGES]
+    microcache.forget(f"statement:{statement.slug}")
     caches["local"].delete_many(
         [
             *keys,

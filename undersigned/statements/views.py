@@ -7,7 +7,6 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from undersigned.console.charts import cumulative_chart, tile_map
 from undersigned.delivery.selectors import statement_page_record
+from undersigned.lib.microcache import keep_copy
 from undersigned.lib.us_states import US_STATES
 from undersigned.signatures.forms import SignatureForm
 from undersigned.signatures.screening import form_started_token
@@ -107,8 +107,8 @@ def render_statement(
 ) -> HttpResponse:
     """The statement page; also re-rendered with a bound form when a sign-on is refused.
 
-    With `placeholders`, the CSRF token, form start time and referral code are markers, so the page
-    can be cached and completed per request (see `detail`)."""
+    With `placeholders`, the form start time and referral code are markers, so the page can be
+    cached and completed per request (see `detail`)."""
     language = get_language() or statement.default_language
     version = statement.current_version
     forms = forms or {}
@@ -132,13 +132,10 @@ def render_statement(
         "error": error,
         "ref": _REF if placeholders else request.GET.get("ref", "")[:64],
     }
-    if placeholders:
-        context["csrf_token"] = _CSRF
     return render(request, "statements/detail.html", context, status=status)
 
 
 # Markers no statement text can contain: they are new random strings in every process.
-_CSRF = secrets.token_hex(16)
 _REF = secrets.token_hex(16)
 _STARTED = secrets.token_hex(16)
 PAGE_TTL = 2  # seconds; the counts on the page are cached as long
@@ -147,7 +144,8 @@ PAGE_TTL = 2  # seconds; the counts on the page are cached as long
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The statement page, rendered once per language every PAGE_TTL seconds per process:
-    a shared link going viral costs a cache lookup, not a template render, per view."""
+    a shared link going viral costs a cache lookup, not a template render, per view (and,
+    for visitors without cookies, not even that: see undersigned.lib.microcache)."""
     cache = caches["local"]
     key = f"statement-page:{slug}:{get_language()}"  # see forget_cached_pages
     page = cache.get(key)
@@ -157,8 +155,8 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         ).content.decode()
         cache.set(key, page, PAGE_TTL)
     ref = escape(request.GET.get("ref", "")[:64])
-    page = page.replace(_CSRF, get_token(request)).replace(_STARTED, form_started_token())
-    return HttpResponse(page.replace(_REF, ref))
+    page = page.replace(_STARTED, form_started_token()).replace(_REF, ref)
+    return keep_copy(HttpResponse(page), f"statement:{slug}")
 
 
 SHARE_TTL = 300  # seconds: the share image is drawn at most once per five minutes
