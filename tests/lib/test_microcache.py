@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 
+from django.core.cache import caches
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from tests.base import PERSON, BaseTestCase
 from undersigned.lib import microcache
@@ -38,6 +41,18 @@ class MicroCacheTests(BaseTestCase):
             self.assertEqual(again.headers.get(header), first.headers.get(header), header)
         self.assertIsNotNone(again.headers.get("Content-Security-Policy"))
 
+    def test_the_list_page_without_a_search_is_kept_too(self) -> None:
+        listed = f"/s/{self.statement.slug}/signatories/"
+        first = Client().get(listed)
+        self.assertEqual(first.status_code, 200)
+        with self.assertNumQueries(0):
+            self.assertEqual(Client().get(listed).content, first.content)
+        Client().get(listed, {"q": "park"})
+        caches["local"].clear()
+        with CaptureQueriesContext(connection) as queries:
+            Client().get(listed, {"q": "park"})
+        self.assertTrue(queries.captured_queries)  # a search is not kept: the view runs again
+
     def test_the_korean_page_copy_keeps_the_language_cookie(self) -> None:
         first = Client().get(f"/ko{self.page()}")
         self.assertEqual(first.cookies["undersigned_language"].value, "ko")
@@ -67,8 +82,6 @@ class MicroCacheTests(BaseTestCase):
             with self.subTest(headers=headers), self.assertNumQueries(1):
                 # The statement is cached in the process; the stack still runs the view,
                 # which reads the counts (its own copy was dropped for the test).
-                from django.core.cache import caches
-
                 caches["local"].delete(f"counts:{self.statement.pk}")
                 response = Client().get(self.count(), headers=headers)
             self.assertEqual(response.status_code, 200)
@@ -101,8 +114,6 @@ class MicroCacheTests(BaseTestCase):
     def test_it_can_be_turned_off(self) -> None:
         Client().get(self.count())
         with override_settings(MICRO_CACHE_SECONDS=0), self.assertNumQueries(1):
-            from django.core.cache import caches
-
             caches["local"].delete(f"counts:{self.statement.pk}")
             Client().get(self.count())
 

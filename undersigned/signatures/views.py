@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from undersigned.lib.emails import outbox_messages
 from undersigned.lib.http import client_ip, cross_site
+from undersigned.lib.microcache import keep_copy
 from undersigned.lib.tokens import ExpiredToken, InvalidToken, read_token
 from undersigned.signatures.forms import SignatureForm, clean_referral
 from undersigned.signatures.models import Signature, Source
@@ -104,7 +105,7 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
         if cached is None:
             cached = _signatories(request, statement, kind, q).content
             caches["local"].set(key, cached, LIST_TTL)
-        return HttpResponse(cached)
+        return keep_copy(HttpResponse(cached), f"statement:{slug}")  # see lib.microcache
     return _signatories(request, statement, kind, q)
 
 
