@@ -14,6 +14,9 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import operator
+import re
+import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -150,12 +153,14 @@ COLUMN_KINDS = {
 class Table:
     """Rows to write, their columns, and how many there are (for progress bars). Each row is
     a tuple with one value per column, in the columns' order: text columns hold str (or
-    None), FLAG columns bool, TIME columns datetimes (or None)."""
+    None), FLAG columns bool, TIME columns datetimes (or None). Naive datetimes are in
+    `naive_zone` when it is set (as SQLite returns them), else written as they are."""
 
     columns: tuple[str, ...]
     rows: Iterable[tuple[Any, ...]]
     total: int
     meta: dict[str, Any] = field(default_factory=dict)
+    naive_zone: datetime.tzinfo | None = None
 
     def indexes(self, kind: str) -> list[int]:
         """The positions of the columns of this kind."""
@@ -257,43 +262,34 @@ def _private_rows(rows: QuerySet[Signature]) -> Iterator[tuple[Any, ...]]:
             yield (*row[:at], networks.get(row[0], ""), *row[at:])
         chunk.clear()
 
-    times = [i for i, name in enumerate(PRIVATE_SOURCE) if name.endswith("_at")]
-    for batch, zone in _driver_rows(rows.values_list(*PRIVATE_SOURCE)):
-        if zone is None:
-            chunk.extend(batch)
-        else:
-            for values in batch:
-                row = list(values)
-                for i in times:
-                    if row[i] is not None:
-                        row[i] = row[i].replace(tzinfo=zone)
-                chunk.append(tuple(row))
+    for batch in _driver_rows(rows.values_list(*PRIVATE_SOURCE)):
+        chunk.extend(batch)
         if len(chunk) >= CHUNK:
             yield from flush()
     yield from flush()
 
 
-def _driver_rows(
-    rows: QuerySet[Any, Any],
-) -> Iterator[tuple[list[tuple[Any, ...]], datetime.tzinfo | None]]:
-    """A values_list queryset's rows, CHUNK at a time, as the database driver returns them,
-    with the time zone to give its naive datetimes (None when they come aware).
+def _naive_zone(rows: QuerySet[Any, Any]) -> datetime.tzinfo | None:
+    """The time zone of the naive datetimes _driver_rows returns (None: they come aware)."""
+    connection = connections[rows.db]
+    if settings.USE_TZ and not connection.features.supports_timezones:
+        return connection.timezone
+    return None
+
+
+def _driver_rows(rows: QuerySet[Any, Any]) -> Iterator[list[tuple[Any, ...]]]:
+    """A values_list queryset's rows, CHUNK at a time, as the database driver returns them.
 
     Why not iterate the queryset: Django then runs its converters, a Python call per value;
     on SQLite, a million rows cost four million calls for the time columns alone, a third of
     the private export's time. The drivers already return bools and datetimes (Django
-    registers SQLite's converters); on SQLite the datetimes are naive, stored in the
-    connection's time zone, which is what Django's converter would add."""
+    registers SQLite's converters); on SQLite the datetimes are naive, in _naive_zone, which
+    the writers add only where they need it."""
     connection = connections[rows.db]
     try:
         sql, params = rows.query.get_compiler(using=rows.db).as_sql()
     except EmptyResultSet:
         return
-    zone = (
-        connection.timezone
-        if settings.USE_TZ and not connection.features.supports_timezones
-        else None
-    )
     # As QuerySet.iterator() does: a server-side cursor on PostgreSQL, unless turned off.
     server_side = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
     with connection.chunked_cursor() if server_side else connection.cursor() as cursor:
@@ -301,7 +297,7 @@ def _driver_rows(
             _c_timestamps(cursor.cursor)
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(CHUNK):
-            yield batch, zone
+            yield batch
 
 
 def _c_timestamps(cursor: Any) -> None:
@@ -321,7 +317,12 @@ def private_table(statement: Statement, *, statuses: Iterable[str] = ()) -> Tabl
     if statuses:
         rows = rows.filter(status__in=list(statuses))
     rows = rows.order_by("id")
-    return Table(columns=PRIVATE_EXPORT_COLUMNS, rows=_private_rows(rows), total=rows.count())
+    return Table(
+        columns=PRIVATE_EXPORT_COLUMNS,
+        rows=_private_rows(rows),
+        total=rows.count(),
+        naive_zone=_naive_zone(rows),
+    )
 
 
 # Writers ----------------------------------------------------------------------------------------
@@ -340,14 +341,20 @@ class _Cells:
         self.flags = table.indexes(FLAG)
         self.times = table.indexes(TIME)
         self.stamp = stamp
+        self.texts = operator.itemgetter(*self.text) if len(self.text) > 1 else None
 
-    def __call__(self, row: tuple[Any, ...]) -> list[Any]:
-        cells = list(row)
-        first = FORMULA_FIRST
-        for i in self.text:
-            value = cells[i]
-            if value and value[0] in first:
-                cells[i] = "'" + value
+    def __call__(self, row: tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
+        if self.texts is None or self._risky(self.texts(row)):
+            cells = list(row)
+            first = FORMULA_FIRST
+            for i in self.text:
+                value = cells[i]
+                if value and value[0] in first:
+                    cells[i] = "'" + value
+        elif self.flags or self.times:
+            cells = list(row)
+        else:
+            return row
         for i in self.flags:
             value = cells[i]
             cells[i] = "" if value is None else ("yes" if value else "no")
@@ -357,10 +364,45 @@ class _Cells:
                 cells[i] = self.stamp(value)
         return cells
 
+    @staticmethod
+    def _risky(texts: tuple[Any, ...]) -> bool:
+        """Whether any of the row's texts may start like a formula: one search over them
+        all, so the usual row skips the cell by cell check. (A separator inside a text
+        only sends the row to that check.)"""
+        try:
+            joined = _SEP.join(texts)
+        except TypeError:  # a None among them
+            return True
+        return _FORMULA_AT_START.search(joined) is not None
 
-def _local_text(zone: datetime.tzinfo) -> Callable[[datetime.datetime], Any]:
+
+_SEP = "\x00"
+_FORMULA_AT_START = re.compile("(?:^|\x00)[=+\\-@\t\r]")
+
+
+def _same_zone(one: datetime.tzinfo | None, other: datetime.tzinfo) -> bool:
+    """Whether the two zones are the same one (UTC, as datetime and zoneinfo each name it)."""
+    if one is other:
+        return True
+    utc = {datetime.UTC, zoneinfo.ZoneInfo("UTC")}
+    return one in utc and other in utc
+
+
+def _local_text(
+    zone: datetime.tzinfo, naive_zone: datetime.tzinfo | None
+) -> Callable[[datetime.datetime], Any]:
+    """ISO 8601 in `zone`, as timezone.localtime(value).isoformat() writes it."""
+
+    same = _same_zone(naive_zone, zone)
+
     def stamp(value: datetime.datetime) -> Any:
-        return value.astimezone(zone).isoformat() if value.tzinfo is not None else value
+        if value.tzinfo is None:
+            if naive_zone is None:
+                return value
+            if same:
+                return value.replace(tzinfo=zone).isoformat()
+            value = value.replace(tzinfo=naive_zone)
+        return value.astimezone(zone).isoformat()
 
     return stamp
 
@@ -383,7 +425,7 @@ def csv_lines(table: Table, *, tick: Tick | None = None) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(table.columns)
     yield buffer.value
-    cells = _Cells(table, _local_text(timezone.get_current_timezone()))
+    cells = _Cells(table, _local_text(timezone.get_current_timezone(), table.naive_zone))
     writerow = writer.writerow
     for row in table.rows:
         writerow(cells(row))
@@ -407,6 +449,15 @@ def write_csv(table: Table, out: IO[str], *, tick: Tick | None = None) -> int:
     return count
 
 
+def _aware(row: tuple[Any, ...], times: list[int], zone: Any) -> tuple[Any, ...]:
+    cells = list(row)
+    for i in times:
+        value = cells[i]
+        if value is not None and value.tzinfo is None:
+            cells[i] = value.replace(tzinfo=zone)
+    return tuple(cells)
+
+
 def write_json(table: Table, out: IO[str], *, tick: Tick | None = None) -> int:
     """Write {"meta": ..., "signatories": [...]} to a text stream, one row per line, never
     holding the list in memory. JSON is read by programs, not spreadsheets: cells are kept
@@ -419,7 +470,10 @@ def write_json(table: Table, out: IO[str], *, tick: Tick | None = None) -> int:
     out.write(', "signatories": [')
     count = 0
     lines: list[str] = []
+    times = table.indexes(TIME) if table.naive_zone is not None else []
     for row in table.rows:
+        if times:
+            row = _aware(row, times, table.naive_zone)
         lines.append(encode(dict(zip(columns, row, strict=True))))
         count += 1
         if tick:
@@ -439,8 +493,15 @@ def write_xlsx(table: Table, out: IO[bytes] | str, *, tick: Tick | None = None) 
     XLSX has none; the header row is bold."""
     zone = timezone.get_current_timezone()
 
+    naive_zone = table.naive_zone
+    same = _same_zone(naive_zone, zone)
+
     def naive(value: datetime.datetime) -> datetime.datetime:
-        return timezone.make_naive(value, zone) if value.tzinfo is not None else value
+        if value.tzinfo is None:
+            if naive_zone is None or same:
+                return value
+            value = value.replace(tzinfo=naive_zone)
+        return timezone.make_naive(value, zone)
 
     kinds = [
         {NUMBER: xlsx.NUMBER, TIME: xlsx.DATE}.get(COLUMN_KINDS.get(column, TEXT), xlsx.TEXT)
