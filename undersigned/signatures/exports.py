@@ -373,17 +373,16 @@ class _Cells:
             joined = _SEP.join(texts)
         except TypeError:  # a None among them
             return True
-        return _FORMULA_AT_START.search(joined) is not None
+        return joined[:1] in FORMULA_FIRST or _FORMULA_AFTER_SEP.search(joined) is not None
 
 
 _SEP = "\x00"
-_FORMULA_AT_START = re.compile("(?:^|\x00)[=+\\-@\t\r]")
+# A literal first character lets the regex engine skip ahead to each separator.
+_FORMULA_AFTER_SEP = re.compile("\x00[=+\\-@\t\r]")
 
 
 def _same_zone(one: datetime.tzinfo | None, other: datetime.tzinfo) -> bool:
-    """Whether the two zones are the same one (UTC, as datetime and zoneinfo each name it)."""
-    if one is other:
-        return True
+    """Whether both zones are UTC (as datetime and zoneinfo each name it)."""
     utc = {datetime.UTC, zoneinfo.ZoneInfo("UTC")}
     return one in utc and other in utc
 
@@ -399,8 +398,8 @@ def _local_text(
         if value.tzinfo is None:
             if naive_zone is None:
                 return value
-            if same:
-                return value.replace(tzinfo=zone).isoformat()
+            if same:  # UTC both: what isoformat() adds to an aware UTC time
+                return value.isoformat() + "+00:00"
             value = value.replace(tzinfo=naive_zone)
         return value.astimezone(zone).isoformat()
 
