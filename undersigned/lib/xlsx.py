@@ -82,9 +82,13 @@ def _escape(text: str) -> str:
     return text
 
 
-def _text_cell(letter: str, style: int = 0) -> str:
+def _text_cell(letter: str, index: int, style: int = 0) -> str:
+    """A text cell for str.format: {0} is the row number, {index} the text."""
     styled = f' s="{style}"' if style else ""
-    return f'<c r="{letter}%d"{styled} t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>'
+    return (
+        f'<c r="{letter}{{0}}"{styled} t="inlineStr"><is><t xml:space="preserve">'
+        f"{{{index}}}</t></is></c>"
+    )
 
 
 class Workbook:
@@ -105,12 +109,17 @@ class Workbook:
         self.text_columns = [i for i, kind in enumerate(self.kinds) if kind == TEXT]
         self.other_columns = [i for i, kind in enumerate(self.kinds) if kind != TEXT]
         self.date_columns = [i for i, kind in enumerate(self.kinds) if kind == DATE]
-        # A row of text cells only: one template, filled with the row number and the texts.
+        # A row of text cells only: one template, filled with the row number and the texts
+        # in one str.format call.
         self.template = (
-            '<row r="%d">' + "".join(_text_cell(letter) for letter in letters) + "</row>"
+            '<row r="{0}">'
+            + "".join(_text_cell(letter, i) for i, letter in enumerate(letters, 1))
+            + "</row>"
         )
         self.header_template = (
-            '<row r="%d">' + "".join(_text_cell(letter, _BOLD) for letter in letters) + "</row>"
+            '<row r="{0}">'
+            + "".join(_text_cell(letter, i, _BOLD) for i, letter in enumerate(letters, 1))
+            + "</row>"
         )
         self.letters = letters
 
@@ -139,12 +148,7 @@ class Workbook:
         joined = _SEP.join(["" if text is None else text for text in texts])
         if _ILLEGAL.search(joined.replace(_SEP, "")):
             joined = _SEP.join(_ILLEGAL.sub("", part) for part in joined.split(_SEP))
-        parts = _escape(joined).split(_SEP)
-        values: list[Any] = [number]
-        for part in parts:
-            values.append(number)
-            values.append(part)
-        return (template % tuple(values)).replace(_EMPTY_TEXT, "/>")
+        return template.format(number, *_escape(joined).split(_SEP)).replace(_EMPTY_TEXT, "/>")
 
     def _mixed_row(self, number: int, row: Sequence[Any]) -> str:
         """A row with numbers or dates: the text cells are filled as one, the others one by
