@@ -4,17 +4,22 @@ contacts for organizers; every format is safe to open in a spreadsheet."""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from tests.base import ORG, PERSON, BaseTestCase
 from tests.delivery.common import signed
+from undersigned.lib.xlsx import column_letter
 from undersigned.signatures.exports import (
     PRIVATE_EXPORT_COLUMNS,
     PUBLIC_EXPORT_COLUMNS,
@@ -52,6 +57,26 @@ PRIVATE_VALUES = (
 )
 
 
+def legacy_row(statement: Any, **fields: Any) -> Signature:
+    """A sign-on stored before the form refused formulas (or by an admin): exports must
+    neutralise it all the same."""
+    version = statement.current_version
+    assert version is not None
+    signature = Signature(
+        statement=statement,
+        version=version,
+        version_hash=version.content_hash,
+        kind="individual",
+        status="confirmed",
+        email_key=fields["email"],
+        **fields,
+    )
+    _derive(signature, statement)
+    signature.save()
+    statement_recount(statement=statement)
+    return signature
+
+
 class ExportTests(BaseTestCase):
     def setUp(self) -> None:
         super().setUp()
@@ -63,23 +88,7 @@ class ExportTests(BaseTestCase):
         signed(self.statement, PENDING, confirm=False)
 
     def legacy_row(self, **fields: Any) -> Signature:
-        """A sign-on stored before the form refused formulas (or by an admin): exports must
-        neutralise it all the same."""
-        version = self.statement.current_version
-        assert version is not None
-        signature = Signature(
-            statement=self.statement,
-            version=version,
-            version_hash=version.content_hash,
-            kind="individual",
-            status="confirmed",
-            email_key=fields["email"],
-            **fields,
-        )
-        _derive(signature, self.statement)
-        signature.save()
-        statement_recount(statement=self.statement)
-        return signature
+        return legacy_row(self.statement, **fields)
 
     def public_csv(self, language: str = "en") -> list[dict[str, str]]:
         text = "".join(csv_lines(public_table(self.statement, language=language)))
@@ -215,3 +224,104 @@ class ExportTests(BaseTestCase):
             stderr=io.StringIO(),
         )
         self.assertIn(ORG["email"], out.getvalue())
+
+
+class ExportFormatTests(BaseTestCase):
+    """What each writer makes of the cells: times in the current zone, numbers as numbers,
+    a bold XLSX header, long lists over several sheets."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.org = signed(self.statement, ORG)
+        self.person = signed(self.statement, PERSON)
+        self.pending = signed(self.statement, PENDING, confirm=False)
+
+    def test_private_csv_times_are_in_the_current_zone(self) -> None:
+        with timezone.override(ZoneInfo("Asia/Seoul")):
+            text = "".join(csv_lines(private_table(self.statement)))
+        rows = {r["email"]: r for r in csv.DictReader(io.StringIO(text))}
+        person = rows[PERSON["email"]]
+        assert self.person.confirmed_at is not None
+        seoul = self.person.confirmed_at.astimezone(ZoneInfo("Asia/Seoul"))
+        self.assertEqual(person["confirmed_at"], seoul.isoformat())
+        self.assertTrue(person["created_at"].endswith("+09:00"))
+        self.assertEqual(person["withdrawn_at"], "")
+        self.assertEqual(rows[PENDING["email"]]["confirmed_at"], "")
+        self.assertEqual((person["id"], person["wants_updates"]), (str(self.person.pk), "no"))
+        self.assertEqual(rows[ORG["email"]]["networks"], "")
+
+    def test_private_json_keeps_types(self) -> None:
+        out = io.StringIO()
+        self.assertEqual(write_json(private_table(self.statement), out), 3)
+        rows = {r["email"]: r for r in json.loads(out.getvalue())["signatories"]}
+        person = rows[PERSON["email"]]
+        self.assertEqual(person["id"], self.person.pk)
+        self.assertIs(person["sample"], False)
+        self.assertIsNone(person["withdrawn_at"])
+        assert self.person.confirmed_at is not None
+        self.assertEqual(
+            datetime.datetime.fromisoformat(person["confirmed_at"]),
+            self.person.confirmed_at.replace(
+                microsecond=self.person.confirmed_at.microsecond // 1000 * 1000
+            ),
+        )
+
+    def test_xlsx_cells(self) -> None:
+        legacy = legacy_row(
+            self.statement,
+            name="A & B <Co> 박지영",
+            affiliation="line one\r\nline two",
+            city="  spaced  ",
+            region="bell\x07",
+            email="cells@example.org",
+        )
+        buffer = io.BytesIO()
+        with timezone.override(ZoneInfo("Asia/Seoul")):
+            self.assertEqual(write_xlsx(private_table(self.statement), buffer), 4)
+        book = load_workbook(io.BytesIO(buffer.getvalue()))
+        sheet = book.active
+        assert sheet is not None
+        rows = list(sheet.iter_rows())
+        self.assertEqual([c.value for c in rows[0]], list(PRIVATE_EXPORT_COLUMNS))
+        self.assertTrue(all(c.font.b for c in rows[0]))
+        self.assertFalse(any(c.font.b for c in rows[1]))
+        by_email = {r[PRIVATE_EXPORT_COLUMNS.index("email")].value: r for r in rows[1:]}
+        cells = dict(zip(PRIVATE_EXPORT_COLUMNS, by_email["cells@example.org"], strict=True))
+        self.assertEqual(cells["name"].value, "A & B <Co> 박지영")
+        self.assertEqual(cells["affiliation"].value, "line one\r\nline two")
+        self.assertEqual(cells["city"].value, "  spaced  ")
+        self.assertEqual(cells["region"].value, "bell")  # XML cannot carry the bell
+        self.assertEqual(cells["sample"].value, "no")
+        self.assertEqual(cells["id"].value, legacy.pk)
+        self.assertEqual(cells["id"].data_type, "n")
+        person = dict(zip(PRIVATE_EXPORT_COLUMNS, by_email[PERSON["email"]], strict=True))
+        assert self.person.confirmed_at is not None
+        local = self.person.confirmed_at.astimezone(ZoneInfo("Asia/Seoul")).replace(tzinfo=None)
+        self.assertEqual(person["confirmed_at"].number_format, "yyyy-mm-dd h:mm:ss")
+        self.assertLess(abs(person["confirmed_at"].value - local), datetime.timedelta(seconds=1))
+        self.assertIsNone(person["withdrawn_at"].value)
+        self.assertIsNone(person["contact_title"].value)  # an empty text is a blank cell
+
+    def test_a_long_xlsx_list_goes_on_over_sheets(self) -> None:
+        buffer = io.BytesIO()
+        with mock.patch("undersigned.signatures.exports.XLSX_SHEET_ROWS", 2):
+            self.assertEqual(write_xlsx(private_table(self.statement), buffer), 3)
+        book = load_workbook(io.BytesIO(buffer.getvalue()))
+        self.assertEqual(book.sheetnames, ["Signatories", "2"])
+        self.assertEqual([book[name].max_row for name in book.sheetnames], [3, 2])
+        self.assertEqual(book["2"]["A1"].value, "id")
+
+    def test_an_empty_list_is_a_workbook_with_its_header(self) -> None:
+        buffer = io.BytesIO()
+        self.assertEqual(
+            write_xlsx(private_table(self.statement, statuses=["withdrawn"]), buffer), 0
+        )
+        sheet = load_workbook(io.BytesIO(buffer.getvalue())).active
+        assert sheet is not None
+        self.assertEqual([c.value for c in next(sheet.iter_rows())], list(PRIVATE_EXPORT_COLUMNS))
+
+    def test_column_letters(self) -> None:
+        self.assertEqual(
+            [column_letter(i) for i in (0, 25, 26, 27, 701, 702)],
+            ["A", "Z", "AA", "AB", "ZZ", "AAA"],
+        )

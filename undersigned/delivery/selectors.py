@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from undersigned.delivery.models import Delivery, DeliveryFile, Snapshot, SnapshotEntry, Update
 from undersigned.signatures.exports import (
@@ -17,7 +17,7 @@ from undersigned.signatures.exports import (
     PUBLIC_EXPORT_COLUMNS,
     Table,
     public_entries,
-    public_export_row,
+    public_rows,
 )
 from undersigned.signatures.models import Signature
 from undersigned.signatures.models import Status as SignatureStatus
@@ -50,12 +50,8 @@ def snapshot_entries(snapshot: Snapshot, *, language: str) -> Iterator[PublicSig
 
 
 def snapshot_table(snapshot: Snapshot, *, language: str) -> Table:
-    def rows() -> Iterator[dict[str, object]]:
-        with translation.override(language):
-            for entry in snapshot_entries(snapshot, language=language):
-                yield public_export_row(entry)
-
-    return Table(columns=PUBLIC_EXPORT_COLUMNS, rows=rows(), total=snapshot.listed)
+    rows = public_rows(snapshot_entries(snapshot, language=language), language)
+    return Table(columns=PUBLIC_EXPORT_COLUMNS, rows=rows, total=snapshot.listed)
 
 
 def target_name(target: Target, language: str) -> str:

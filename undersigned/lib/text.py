@@ -52,8 +52,10 @@ def initials(name: str) -> str:
     return " ".join(f"{w[0].upper()}." for w in words)
 
 
+# Hangul syllables, jamo and compatibility jamo. One regex search, not a loop over
+# characters in Python: the public list and its exports ask this of every name.
+_HANGUL = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+
+
 def has_hangul(value: str) -> bool:
-    return any(
-        "\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f"
-        for ch in value
-    )
+    return _HANGUL.search(value) is not None

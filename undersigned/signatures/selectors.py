@@ -118,8 +118,21 @@ def count_phrase(n: int, kind: str) -> str:
     }
 
 
-def _public(row: dict[str, Any], language: str) -> PublicSignatory:
-    """Apply the signer's display choice; choose the name in the script that fits the page."""
+def _category_label(category: str, labels: dict[str, str] | None) -> str:
+    if labels is None:
+        return str(Category(category).label)
+    label = labels.get(category)
+    if label is None:
+        label = labels[category] = str(Category(category).label)
+    return label
+
+
+def _public(
+    row: dict[str, Any], language: str, *, labels: dict[str, str] | None = None
+) -> PublicSignatory:
+    """Apply the signer's display choice; choose the name in the script that fits the page.
+    `labels` keeps category labels already translated, for callers that read many rows in
+    one language (an export translates each category once, not once a row)."""
     name, alt = row["name"], row["name_alt"]
     if alt and (language == "ko") == has_hangul(alt) and (language == "ko") != has_hangul(name):
         name, alt = alt, name
@@ -137,7 +150,7 @@ def _public(row: dict[str, Any], language: str) -> PublicSignatory:
         "name_alt": alt,
         "affiliation": affiliation,
         "category": category,
-        "category_label": str(Category(category).label) if category else "",
+        "category_label": _category_label(category, labels) if category else "",
         "city": city,
         "region": row["region"],
         "country": row["country"],
