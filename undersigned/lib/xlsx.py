@@ -1,10 +1,12 @@
 """A streaming XLSX writer for long, plain tables: a bold header row, then rows of text,
 numbers and dates, written straight into the zip as they come.
 
-Why not a library: openpyxl's write-only mode took about 120 s of CPU for a million rows of
-eleven columns and XlsxWriter's constant-memory mode about 70 s (measured, issue #8): both
-build and write every cell through several Python calls. A table's rows all have the same
-shape, so each row here is one string template filled at once, about ten times faster.
+Why not a library: the export of a million sign-ons must take under a minute (issue #8).
+For 100,000 rows of the private export, openpyxl's write-only mode took 21.3 s of CPU and
+XlsxWriter's constant-memory mode 12.9 s (measured while choosing; a million rows took
+openpyxl about 115 s): both build and write every cell through several Python calls. A
+table's rows all have the same shape, so each row here is one string template filled at
+once: 1.0 s for the same 100,000 rows. Tests read every file back with openpyxl.
 
 What it writes is the smallest workbook Excel, LibreOffice and openpyxl open: one worksheet
 per `sheet()`, inline strings (no shared-string table to hold in memory), one style for the
