@@ -8,6 +8,7 @@ import json
 
 from django.core.cache import caches
 from django.db import connection
+from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
@@ -105,6 +106,18 @@ class MicroCacheTests(BaseTestCase):
         with self.assertNumQueries(1):
             Client().get("/healthz")  # not marked: runs every time
         self.assertEqual(microcache._store.entries, {})
+
+    def test_a_plain_http_request_is_redirected_not_handed_the_https_copy(self) -> None:
+        with override_settings(SECURE_SSL_REDIRECT=True):
+            self.assertEqual(Client().get(self.page(), secure=True).status_code, 200)
+            self.assertEqual(Client().get(self.page()).status_code, 301)
+
+    def test_an_answer_varying_on_another_header_is_not_kept(self) -> None:
+        response = microcache.keep_copy(HttpResponse("x"), "t")
+        response.headers["Vary"] = "Accept-Language, Origin"
+        self.assertFalse(microcache._shareable(response))
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        self.assertTrue(microcache._shareable(response))
 
     def test_an_unknown_host_is_refused_every_time(self) -> None:
         for _ in range(2):

@@ -7,14 +7,15 @@ second or two; what was left per request was Django's middleware stack and URL r
 middleware sits first in the stack and, for a GET that a view marked with `keep_copy`, keeps
 the finished answer (body, status and every header the stack added: CSP, frame and content
 type options, Content-Language, Vary) and hands it to the next cookieless visitor asking for
-the same address, host and Accept-Language within MICRO_CACHE_SECONDS.
+the same scheme, host, address and Accept-Language within MICRO_CACHE_SECONDS.
 
 What it never keeps: anything but a 200 to a GET; an answer to a request with a cookie, an
 Authorization header or a conditional header (those go through the stack, which answers 304s
 and knows who is asking); an answer that sets a cookie other than the language choice (the
-same for everyone who opens that address). A change made in this process drops the copies of
-its statement at once (`forget`, called by statements.selectors.forget_cached_pages); other
-processes serve theirs for at most MICRO_CACHE_SECONDS more, as the views' own caches do.
+same for everyone who opens that address), or that varies on a header the key does not hold.
+A change made in this process drops the copies of its statement at once (`forget`, called by
+statements.selectors.forget_cached_pages); other processes serve theirs for at most
+MICRO_CACHE_SECONDS more, as the views' own caches do.
 MICRO_CACHE_SECONDS=0 turns it off.
 """
 
@@ -38,7 +39,10 @@ _PERSONAL = ("HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_IF_NONE_MATCH", "HTTP_IF
 MAX_ENTRIES = 256  # ~55 KB per statement page: a few MB at most per process
 _MARK = "_microcache_tag"
 
-Key = tuple[str, str, str, str]
+Key = tuple[str, str, str, str, str]
+# What an answer may vary on and still be kept: the key holds the language asked for, and a
+# request with a cookie never gets a copy.
+_KEYED = {"accept-language", "cookie"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,7 @@ def keep_copy(response: R, tag: str) -> R:
 def _key(request: HttpRequest) -> Key:
     meta = request.META
     return (
+        request.scheme or "",  # an http request gets the stack's redirect, never the https copy
         meta.get("HTTP_HOST", ""),
         request.path,
         meta.get("QUERY_STRING", ""),
@@ -112,8 +117,10 @@ def _key(request: HttpRequest) -> Key:
 
 
 def _shareable(response: HttpResponseBase) -> bool:
-    """Whether every cookie the answer sets is one anyone opening this address gets."""
-    return not set(response.cookies) - {settings.LANGUAGE_COOKIE_NAME}
+    """Whether every cookie the answer sets is one anyone opening this address gets, and the
+    answer varies on nothing the key does not hold."""
+    vary = {h.strip().lower() for h in response.headers.get("Vary", "").split(",") if h.strip()}
+    return not vary - _KEYED and not set(response.cookies) - {settings.LANGUAGE_COOKIE_NAME}
 
 
 class MicroCacheMiddleware:
