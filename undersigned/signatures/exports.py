@@ -377,8 +377,9 @@ class _Cells:
 
 
 _SEP = "\x00"
-# A literal first character lets the regex engine skip ahead to each separator.
-_FORMULA_AFTER_SEP = re.compile("\x00[=+\\-@\t\r]")
+# A text after a separator starting like a formula (FORMULA_START). The literal first
+# character lets the regex engine skip ahead to each separator.
+_FORMULA_AFTER_SEP = re.compile(_SEP + "[" + re.escape("".join(FORMULA_START)) + "]")
 
 
 def _same_zone(one: datetime.tzinfo | None, other: datetime.tzinfo) -> bool:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from undersigned.signatures.exports import safe_cell
 from undersigned.statements.models import Statement
 from undersigned.statements.selectors import public_statements
 from undersigned.tracker.models import (
@@ -243,20 +244,6 @@ def document() -> dict[str, Any]:
 
 
 # CSV ------------------------------------------------------------------------------------------
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """A spreadsheet must not run a cell as a formula: text starting with = + - @ gets a quote."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _join(values: Iterable[str]) -> str:
     return " ; ".join(v for v in values if v)
 
