@@ -84,6 +84,15 @@ def _escape(text: str) -> str:
     return text
 
 
+def _xml_texts(texts: Sequence[Any]) -> list[str]:
+    """A row's texts as XML text: None as empty, characters XML cannot carry dropped, the rest
+    escaped; joined for that, so it is a few string calls per row, not per cell."""
+    joined = _SEP.join(["" if text is None else text for text in texts])
+    if _ILLEGAL.search(joined.replace(_SEP, "")):
+        joined = _SEP.join(_ILLEGAL.sub("", part) for part in joined.split(_SEP))
+    return _escape(joined).split(_SEP)
+
+
 def _text_cell(letter: str, index: int, style: int = 0) -> str:
     """A text cell for str.format: {0} is the row number, {index} the text."""
     styled = f' s="{style}"' if style else ""
@@ -110,7 +119,6 @@ class Workbook:
         letters = [column_letter(i) for i in range(len(self.kinds))]
         self.text_columns = [i for i, kind in enumerate(self.kinds) if kind == TEXT]
         self.other_columns = [i for i, kind in enumerate(self.kinds) if kind != TEXT]
-        self.date_columns = [i for i, kind in enumerate(self.kinds) if kind == DATE]
         # A row of text cells only: one template, filled with the row number and the texts
         # in one str.format call.
         self.template = (
@@ -147,21 +155,15 @@ class Workbook:
             self._flush()
 
     def _fill(self, template: str, number: int, texts: Sequence[Any]) -> str:
-        joined = _SEP.join(["" if text is None else text for text in texts])
-        if _ILLEGAL.search(joined.replace(_SEP, "")):
-            joined = _SEP.join(_ILLEGAL.sub("", part) for part in joined.split(_SEP))
-        return template.format(number, *_escape(joined).split(_SEP)).replace(_EMPTY_TEXT, "/>")
+        return template.format(number, *_xml_texts(texts)).replace(_EMPTY_TEXT, "/>")
 
     def _mixed_row(self, number: int, row: Sequence[Any]) -> str:
         """A row with numbers or dates: the text cells are filled as one, the others one by
         one (there are few)."""
-        texts = [row[i] for i in self.text_columns]
-        joined = _SEP.join(["" if text is None else text for text in texts])
-        if _ILLEGAL.search(joined.replace(_SEP, "")):
-            joined = _SEP.join(_ILLEGAL.sub("", part) for part in joined.split(_SEP))
+        texts = _xml_texts([row[i] for i in self.text_columns])
         cells: list[str] = [""] * len(self.kinds)
         letters = self.letters
-        for i, text in zip(self.text_columns, _escape(joined).split(_SEP), strict=True):
+        for i, text in zip(self.text_columns, texts, strict=True):
             cells[i] = (
                 f'<c r="{letters[i]}{number}" t="inlineStr"><is>'
                 f'<t xml:space="preserve">{text}</t></is></c>'
