@@ -471,6 +471,12 @@ def write_json(table: Table, out: IO[str], *, tick: Tick | None = None) -> int:
     count = 0
     lines: list[str] = []
     times = table.indexes(TIME) if table.naive_zone is not None else []
+
+    def flush() -> None:
+        # The first batch opens the list; each later one follows the one before with a comma.
+        out.write(("\n" if count == len(lines) else ",\n") + ",\n".join(lines))
+        lines.clear()
+
     for row in table.rows:
         if times:
             row = _aware(row, times, table.naive_zone)
@@ -479,10 +485,9 @@ def write_json(table: Table, out: IO[str], *, tick: Tick | None = None) -> int:
         if tick:
             tick()
         if len(lines) >= 1000:
-            out.write(("\n" if count == len(lines) else ",\n") + ",\n".join(lines))
-            lines.clear()
+            flush()
     if lines:
-        out.write(("\n" if count == len(lines) else ",\n") + ",\n".join(lines))
+        flush()
     out.write("\n]}\n")
     return count
 

@@ -249,10 +249,7 @@ def _page_starts(
     numbered = rows.annotate(
         n=Window(RowNumber(), order_by=[F(name).asc() for name in _ORDER])
     ).annotate(place=Mod(F("n") - 1, per_page, output_field=IntegerField()))
-    starts = [
-        (rank, sort, pk)
-        for rank, sort, pk in numbered.filter(place=0).values_list(*_ORDER).order_by(*_ORDER)
-    ]
+    starts = list(numbered.filter(place=0).values_list(*_ORDER).order_by(*_ORDER))
     local.set(key, (count, starts), PAGE_STARTS_TTL)
     return starts
 
