@@ -49,7 +49,6 @@ _KEYED = {"accept-language", "cookie"}
 class _Copy:
     expires: float
     tag: str
-    status: int
     headers: tuple[tuple[str, str], ...]
     cookies: SimpleCookie | None  # only the language choice (see _shareable)
     body: bytes
@@ -149,7 +148,6 @@ class MicroCacheMiddleware:
             _Copy(
                 expires=now + seconds,
                 tag=tag,
-                status=response.status_code,
                 headers=tuple(response.headers.items()),
                 cookies=response.cookies or None,
                 body=response.content,
@@ -159,7 +157,7 @@ class MicroCacheMiddleware:
 
 
 def _answer(copy: _Copy) -> HttpResponse:
-    response = HttpResponse(copy.body, status=copy.status, headers=dict(copy.headers))
+    response = HttpResponse(copy.body, headers=dict(copy.headers))  # only 200s are kept
     if copy.cookies is not None:
         # Only read when the answer is written out, so every copy may share the morsels.
         response.cookies = copy.cookies
