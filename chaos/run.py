@@ -909,25 +909,40 @@ def queue_state(backend: Backend, ids: set[int]) -> str:
     all (the kill fell between the sign-on's COMMIT and the enqueue to Redis)."""
     jobs: dict[int, list[str]] = {pk: [] for pk in ids}
     if "REDIS_URL" not in backend.env:
-        for pk in ids:
-            for (status,) in backend.db.rows(
-                "SELECT status FROM django_tasks_database_dbtaskresult WHERE args_kwargs LIKE %s",
-                f'{{"args": [{pk}]%',
-            ):
-                jobs[pk].append(str(status))
+        for status, args_kwargs in backend.db.rows(
+            "SELECT status, args_kwargs FROM django_tasks_database_dbtaskresult"
+        ):
+            for pk in _job_signatures(args_kwargs):
+                if pk in jobs:
+                    jobs[pk].append(str(status))
     else:
         import redis
 
         r = redis.Redis.from_url(backend.env["REDIS_URL"], decode_responses=True)
-        wanted = {f"send_signature_email({pk})": pk for pk in ids}
         for key in r.scan_iter("rq:job:*"):
             description, status = r.hmget(key, "description", "status")
-            name = str(description or "").rsplit(".", 1)[-1]
-            if name in wanted:
-                jobs[wanted[name]].append(str(status or "?"))
+            # "...send_signature_emails([3, 4])" or, queued one by one, "...(3)"
+            inside = str(description or "").partition("(")[2].rstrip(")")
+            try:
+                args = json.loads(f"[{inside}]")
+            except ValueError:
+                continue
+            for pk in _job_signatures({"args": args}):
+                if pk in jobs:
+                    jobs[pk].append(str(status or "?"))
     return "; ".join(
         f"{pk}: {', '.join(states) if states else 'no job'}" for pk, states in sorted(jobs.items())
     )
+
+
+def _job_signatures(args_kwargs: Any) -> list[int]:
+    """The sign-on ids an email job is for: a batch job's list, or an older job's one id."""
+    if isinstance(args_kwargs, str):
+        args_kwargs = json.loads(args_kwargs)
+    first = (args_kwargs.get("args") or [None])[0]
+    if isinstance(first, list):
+        return [int(i) for i in first]
+    return [] if first is None else [int(first)]
 
 
 # Race ---------------------------------------------------------------------------------------

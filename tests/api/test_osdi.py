@@ -252,7 +252,7 @@ class RecordSignatureTests(OsdiTestCase):
         self.assertFalse(signature.counted)
         if settings.REDIS_URL:
             # The Redis queue is told on commit, which a TestCase never reaches: the job waits.
-            waiting = [c for _s, c, _r in connection.run_on_commit if c.args == (signature.pk,)]
+            waiting = [c for _s, c, _r in connection.run_on_commit if c.args == ([signature.pk],)]
             self.assertEqual(len(waiting), 1)
         else:
             self.assertEqual(DBTaskResult.objects.filter(status="READY").count(), 1)

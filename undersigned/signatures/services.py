@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from undersigned.audit.services import audit_log
 from undersigned.lib.emails import email_key
+from undersigned.lib.groupcommit import GroupCommit, Slot
 from undersigned.lib.http import ip_hash as hash_ip
 from undersigned.lib.text import clean_line, search_key, sort_key
 from undersigned.moderation.models import BatchKind, InvalidationBatch
@@ -211,17 +212,71 @@ class SignResult:
     emailed: bool = field(default=False)
 
 
-def _enqueue_email(signature_id: int) -> None:
-    """Queue the email job. The database queue writes it in the sign-on's own transaction, so
-    both exist or neither does. Another queue (Redis) is only told after the commit, or its
-    worker could look for the sign-on before it exists; if that call fails, the sweep in the
-    email worker finds the email still owed and queues it again."""
-    from undersigned.signatures.tasks import send_signature_email
+def _enqueue_email(*signature_ids: int) -> None:
+    """Queue one job that emails these sign-ons' signers. The database queue writes it in the
+    sign-ons' own transaction, so both exist or neither does. Another queue (Redis) is only
+    told after the commit, or its worker could look for a sign-on before it exists; if that
+    call fails, the sweep in the email worker finds the email still owed and queues it again."""
+    from undersigned.signatures.tasks import send_signature_emails
 
+    ids = list(signature_ids)
     if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
-        send_signature_email.enqueue(signature_id)
+        send_signature_emails.enqueue(ids)
     else:
-        transaction.on_commit(partial(send_signature_email.enqueue, signature_id), robust=True)
+        transaction.on_commit(partial(send_signature_emails.enqueue, ids), robust=True)
+
+
+@dataclass(slots=True)
+class _NewSignOn:
+    signature: Signature
+    networks: list[Network]
+
+
+def _write_sign_ons(slots: list[Slot[_NewSignOn]]) -> None:
+    """Insert new sign-ons, their networks and one email job for them, in one transaction.
+
+    A repeat among them (the unique constraint refusing a row) rolls the whole transaction
+    back; each is then written alone, so only the repeat's slot gets the IntegrityError. The
+    insert is the transaction's first write, so no savepoint is needed for that."""
+    signatures = [slot.item.signature for slot in slots]
+    try:
+        with transaction.atomic():
+            Signature.objects.bulk_create(signatures)
+            through = Signature.networks.through
+            links = [
+                through(signature_id=slot.item.signature.pk, network_id=network.pk)
+                for slot in slots
+                for network in slot.item.networks
+            ]
+            if links:
+                through.objects.bulk_create(links)
+            _enqueue_email(*(signature.pk for signature in signatures))
+    except IntegrityError as exc:
+        for signature in signatures:
+            signature.pk = None
+            signature._state.adding = True
+        if len(slots) == 1:
+            slots[0].error = exc
+        else:
+            for slot in slots:
+                _write_sign_ons([slot])
+
+
+# The sign-ons of this process's request threads, written a batch per transaction.
+_sign_ons = GroupCommit(_write_sign_ons)
+
+
+def _insert(signature: Signature, networks: list[Network]) -> None:
+    """Store a new sign-on (IntegrityError if it is a repeat); once this returns, it is
+    committed. Inside a caller's transaction (an import, a test) it is written there, alone."""
+    item = _NewSignOn(signature, networks)
+    if connection.in_atomic_block:
+        slot = Slot(item)
+        _write_sign_ons([slot])
+        if slot.error is not None:
+            raise slot.error
+    else:
+        _sign_ons.submit(item)
 
 
 def signature_create(
@@ -281,15 +336,10 @@ def signature_create(
         or screen(statement=statement, ip=ip, ip_hash=ip_hash, email=data["email"], form=form)
     )[:200]
     _derive(signature, statement)
-    # The insert is the transaction's first write, so a repeat (the unique constraint refusing
-    # it) rolls back the whole transaction and is handled in a new one: no savepoint, two
-    # statements fewer on the common path.
+    # A repeat (the unique constraint refusing the insert) is handled in a transaction of
+    # its own.
     try:
-        with transaction.atomic():
-            signature.save(force_insert=True)
-            if networks:
-                signature.networks.set(networks)
-            _enqueue_email(signature.pk)
+        _insert(signature, networks)
     except IntegrityError:
         with transaction.atomic():
             if not Signature.objects.filter(
@@ -737,8 +787,8 @@ def signature_requeue_owed_emails(*, older_than: timedelta) -> int:
         .values_list("pk", flat=True)[:10000]
     )
     ids = sorted(owed - _waiting_in_database_queue(stale_after=older_than))
-    for signature_id in ids:
-        _enqueue_email(signature_id)
+    for start in range(0, len(ids), 100):
+        _enqueue_email(*ids[start : start + 100])
     return len(ids)
 
 
@@ -752,9 +802,20 @@ def _waiting_in_database_queue(*, stale_after: timedelta) -> set[int]:
 
     waiting = DBTaskResult.objects.filter(
         Q(status="READY") | Q(status="RUNNING", started_at__gte=timezone.now() - stale_after),
-        task_path="undersigned.signatures.tasks.send_signature_email",
+        task_path__in=[
+            "undersigned.signatures.tasks.send_signature_emails",
+            # Jobs queued before the batch task existed (an upgrade with a backlog).
+            "undersigned.signatures.tasks.send_signature_email",
+        ],
     ).values_list("args_kwargs", flat=True)
-    return {int(job["args"][0]) for job in waiting if job.get("args")}
+    ids: set[int] = set()
+    for job in waiting:
+        first = (job.get("args") or [None])[0]
+        if isinstance(first, list):
+            ids.update(int(i) for i in first)
+        elif first is not None:
+            ids.add(int(first))
+    return ids
 
 
 # Recount ---------------------------------------------------------------------------------
