@@ -179,6 +179,8 @@ try:
 except (ValueError, KeyError) as exc:
     raise ConfigError(f"DATABASE_URL is not a database address: {exc}") from None
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with writers queueing on a lock file (undersigned.lib.sqlite).
+    _db["ENGINE"] = "undersigned.lib.sqlite"
     _db["CONN_MAX_AGE"] = None  # one connection per thread for the life of the process
     _db["CONN_HEALTH_CHECKS"] = False
     _db["OPTIONS"] = {

@@ -47,7 +47,7 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[checks.C
             )
         )
     engine = settings.DATABASES["default"]["ENGINE"]
-    if settings.REDIS_URL and engine.endswith("sqlite3"):
+    if settings.REDIS_URL and "sqlite" in engine:
         errors.append(
             checks.Info(
                 "REDIS_URL is set with SQLite: fine on one machine; "

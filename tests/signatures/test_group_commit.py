@@ -1,0 +1,193 @@
+"""Sign-ons from many request threads at once, written a batch per transaction
+(signatures.services._sign_ons): every one stored with its networks, one email job per
+batch, a repeat inside a batch handled alone, and every signer emailed once."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any
+
+import django_rq
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test import TransactionTestCase, override_settings
+
+from tests.base import CONTENT, ORG, PERSON
+from tests.signatures.test_concurrency import run_at_once
+from tests.smtp import SMTPServer
+from undersigned.signatures import services
+from undersigned.signatures.models import EmailOwed, Network, Signature
+from undersigned.signatures.services import signature_create
+from undersigned.statements.services import statement_create, statement_open
+
+
+def queued_email_batches() -> list[list[int]]:
+    """The sign-on ids of each email job waiting in the queue."""
+    if settings.REDIS_URL:
+        return [list(job.args[0]) for job in django_rq.get_queue("default").jobs]
+    from django_tasks_db.models import DBTaskResult
+
+    return [
+        job["args"][0]
+        for job in DBTaskResult.objects.filter(status="READY").values_list("args_kwargs", flat=True)
+    ]
+
+
+class GroupCommitSignOnTests(TransactionTestCase):
+    def setUp(self) -> None:
+        self.smtp = SMTPServer().start()
+        self.addCleanup(self.smtp.stop)
+        overrides = override_settings(**self.smtp.settings())
+        overrides.enable()
+        self.addCleanup(overrides.disable)
+        if settings.REDIS_URL:
+            django_rq.get_queue("default").empty()
+            self.addCleanup(django_rq.get_queue("default").empty)
+        self.statement = statement_create(slug="batch", content=CONTENT)
+        statement_open(statement=self.statement, public=True)
+        self.network = Network.objects.create(slug="peace", name="Peace Network")
+
+    def hold_first_batch_until(self, waiting: int) -> None:
+        """The first batch's transaction waits until `waiting` more sign-ons queue behind
+        it, so the test knows the batches: [first], [the rest]."""
+        group = services._sign_ons
+        write = group._write
+        calls = 0
+
+        def slow_write(slots: list[Any]) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                deadline = time.monotonic() + 10
+                while len(group._waiting) < waiting and time.monotonic() < deadline:
+                    time.sleep(0.002)
+            write(slots)
+
+        group._write = slow_write
+        self.addCleanup(setattr, group, "_write", write)
+
+    def data(self, i: int) -> Any:
+        if i % 3 == 0:
+            return {
+                **ORG,
+                "name": f"Org {i}",
+                "email": f"org{i}@example.org",
+                "networks": [self.network],
+            }
+        return {**PERSON, "name": f"Person {i}", "email": f"p{i}@example.org"}
+
+    def test_sign_ons_at_once_are_stored_in_two_batches_with_one_email_job_each(self) -> None:
+        self.hold_first_batch_until(waiting=11)
+        results, errors = run_at_once(
+            12, lambda i: signature_create(statement=self.statement, data=self.data(i))
+        )
+        self.assertEqual(errors, [])
+        self.assertTrue(all(r.created and r.emailed for r in results))
+        stored = Signature.objects.filter(statement=self.statement)
+        self.assertEqual(stored.count(), 12)
+        # Each answer's sign-on is the stored row, organizations with their network.
+        self.assertEqual(
+            {r.signature.pk for r in results}, set(stored.values_list("pk", flat=True))
+        )
+        self.assertEqual(
+            set(stored.filter(kind="organization").values_list("networks__slug", flat=True)),
+            {"peace"},
+        )
+        self.assertEqual(stored.filter(kind="organization", networks=None).count(), 0)
+        batches = queued_email_batches()
+        self.assertEqual(sorted(len(b) for b in batches), [1, 11])
+        self.assertEqual(
+            sorted(i for b in batches for i in b), sorted(stored.values_list("pk", flat=True))
+        )
+
+        call_command("emailworker", batch=True)
+        self.assertEqual(
+            sorted(m["To"] for m in self.smtp.messages),
+            sorted(self.data(i)["email"] for i in range(12)),
+        )
+        self.assertFalse(stored.exclude(email_owed=EmailOwed.NONE).exists())
+
+    def test_a_repeat_inside_a_batch_is_handled_alone_and_the_others_are_stored(self) -> None:
+        signature_create(statement=self.statement, data=self.data(1))
+        call_command("emailworker", batch=True)
+        self.hold_first_batch_until(waiting=7)
+        # Thread 1 signs again with the address already stored; the other seven are new.
+        results, errors = run_at_once(
+            8, lambda i: signature_create(statement=self.statement, data=self.data(i))
+        )
+        self.assertEqual(errors, [])
+        self.assertEqual(sum(not r.created for r in results), 1)
+        self.assertEqual(Signature.objects.filter(statement=self.statement).count(), 8)
+        self.assertEqual(
+            Signature.objects.filter(statement=self.statement, email="p1@example.org").count(), 1
+        )
+
+    def test_a_sign_on_inside_a_callers_transaction_is_written_there(self) -> None:
+        from django.db import transaction
+
+        with transaction.atomic():
+            result = signature_create(statement=self.statement, data=self.data(1))
+            self.assertTrue(connection.in_atomic_block)
+            self.assertEqual(services._sign_ons._waiting, [])
+            transaction.set_rollback(True)
+        self.assertTrue(result.created)
+        self.assertFalse(Signature.objects.filter(pk=result.signature.pk).exists())
+
+
+class SQLiteWriterTurnTests(TransactionTestCase):
+    """Writers take turns through `<database>-writer` (undersigned.lib.sqlite)."""
+
+    def setUp(self) -> None:
+        if connection.vendor != "sqlite":
+            self.skipTest("SQLite's writer turns; PostgreSQL has row locks")
+
+    def test_a_transaction_waits_for_the_one_writing_then_goes_on(self) -> None:
+        from django.db import transaction
+
+        events: list[str] = []
+        holding = threading.Event()
+
+        def first() -> None:
+            with transaction.atomic():
+                holding.set()
+                time.sleep(0.3)
+                events.append("first commits")
+            connection.close()
+
+        def second() -> None:
+            holding.wait(5)
+            with transaction.atomic():
+                events.append("second begins")
+            connection.close()
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        self.assertEqual(events, ["first commits", "second begins"])
+        connection.ensure_connection()
+        self.assertTrue(os.path.exists(connection.settings_dict["NAME"] + "-writer"))
+
+    def test_a_turn_never_given_back_delays_but_never_fails_a_write(self) -> None:
+        import fcntl
+
+        from undersigned.lib.sqlite import base
+
+        statement = statement_create(slug="turn", content=CONTENT)
+        statement_open(statement=statement, public=True)
+        fd = os.open(connection.settings_dict["NAME"] + "-writer", os.O_RDWR)
+        self.addCleanup(os.close, fd)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held by "another process" that hangs
+        self.addCleanup(fcntl.flock, fd, fcntl.LOCK_UN)
+        original = base.MAX_WAIT
+        base.MAX_WAIT = 0.3
+        self.addCleanup(setattr, base, "MAX_WAIT", original)
+        started = time.monotonic()
+        result = signature_create(statement=statement, data={**PERSON})  # type: ignore[arg-type]
+        self.assertTrue(result.created)
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+        self.assertTrue(Signature.objects.filter(pk=result.signature.pk).exists())
