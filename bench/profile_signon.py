@@ -2,13 +2,15 @@
 no network, no load generator. For comparing two versions of the code quickly on a busy
 machine (process CPU time moves far less with other load than wrk's rates do).
 
-    .venv/bin/python bench/profile_signon.py [--n 2000] [--profile] [what ...]
+    .venv/bin/python bench/profile_signon.py [--n 2000] [--threads 1] [--profile] [what ...]
 
-`what` is any of ping, count, page, sign_api, sign_form (default: all). Uses a fresh SQLite
-database in a temporary data folder unless DATABASE_URL is set (then a database named
-undersigned_profile, dropped and made again). Prints CPU ms per request (median of 5 rounds)
-and its ratio to /ping's in the same round (median of the rounds); with --profile, the 25
-costliest functions (PROFILE_LINES, PROFILE_SORT) of one more round.
+`what` is any of ping, count, page, sign_api (default: all). With --threads N, N threads
+share the requests, as a server process's request threads do, so sign-ons commit in
+batches. Uses a fresh SQLite database in a temporary data folder unless DATABASE_URL is
+set (then a database named undersigned_profile, dropped and made again). Prints CPU ms per
+request (median of 5 rounds) of the whole process, and its ratio to /ping's in the same
+round (median of the rounds); with --profile, the 25 costliest functions (PROFILE_LINES,
+PROFILE_SORT) of one more round, in one thread.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 os.environ.setdefault("UNDERSIGNED_DATA_DIR", tempfile.mkdtemp(prefix="undersigned-profile-"))
@@ -109,12 +112,22 @@ def calls() -> dict[str, tuple[Call, set[int]]]:
     }
 
 
-def measure(call: Call, ok: set[int], n: int, offset: int) -> float:
+def measure(call: Call, ok: set[int], n: int, offset: int, threads: int = 1) -> float:
+    """CPU ms per request of the whole process (every thread), `threads` callers at once."""
+
+    def run(start: int) -> None:
+        for i in range(start, offset + n, threads):
+            status = call(i)
+            if status not in ok:
+                raise SystemExit(f"{call.path}: answered {status}")
+
     start = time.process_time()
-    for i in range(offset, offset + n):
-        status = call(i)
-        if status not in ok:
-            raise SystemExit(f"{call.path}: answered {status}")
+    if threads == 1:
+        run(offset)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            for future in [pool.submit(run, offset + t) for t in range(threads)]:
+                future.result()
     return (time.process_time() - start) * 1000 / n
 
 
@@ -124,6 +137,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="requests per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="callers at once, as a server's request threads (sign-ons then commit in batches)",
+    )
     args = parser.parse_args()
     setup_database()
     table = calls()
@@ -139,7 +158,7 @@ def main() -> None:
     per: dict[str, list[float]] = {name: [] for name in names}
     for _round in range(args.rounds):
         for name in names:
-            per[name].append(measure(*table[name], args.n, offset))
+            per[name].append(measure(*table[name], args.n, offset, args.threads))
             offset += args.n
     for name in names:
         ratios = [a / b for a, b in zip(per[name], per["ping"], strict=True)]
@@ -147,7 +166,7 @@ def main() -> None:
             f"{name:10} {statistics.median(per[name]):6.3f} CPU ms/request "
             f"(min {min(per[name]):.3f}, max {max(per[name]):.3f}), "
             f"{statistics.median(ratios):5.2f} x /ping; {connection.vendor}, "
-            f"n={args.n}x{args.rounds}"
+            f"n={args.n}x{args.rounds}, {args.threads} thread(s)"
         )
     if args.profile:
         for name in names:
