@@ -26,6 +26,7 @@ from undersigned.audit.services import audit_log
 from undersigned.lib.emails import email_key
 from undersigned.lib.groupcommit import GroupCommit, Slot
 from undersigned.lib.http import ip_hash as hash_ip
+from undersigned.lib.rows import enqueue_in_database, insert_rows
 from undersigned.lib.text import clean_line, search_key, sort_key
 from undersigned.moderation.models import BatchKind, InvalidationBatch
 from undersigned.signatures.models import (
@@ -221,7 +222,7 @@ def _enqueue_email(*signature_ids: int) -> None:
 
     ids = list(signature_ids)
     if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
-        send_signature_emails.enqueue(ids)
+        enqueue_in_database(send_signature_emails, ids)
     else:
         transaction.on_commit(partial(send_signature_emails.enqueue, ids), robust=True)
 
@@ -241,7 +242,7 @@ def _write_sign_ons(slots: list[Slot[_NewSignOn]]) -> None:
     signatures = [slot.item.signature for slot in slots]
     try:
         with transaction.atomic():
-            Signature.objects.bulk_create(signatures)
+            insert_rows(signatures)
             through = Signature.networks.through
             links = [
                 through(signature_id=slot.item.signature.pk, network_id=network.pk)

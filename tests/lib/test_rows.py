@@ -1,0 +1,66 @@
+"""lib.rows writes the rows the ORM would: a sign-on as Model.save stores it, and an email
+job as django-tasks-db's enqueue stores it (the worker then runs it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.forms.models import model_to_dict
+from django.test import TestCase, override_settings
+from django_tasks_db.models import DBTaskResult
+
+from tests.base import CONTENT, PERSON
+from undersigned.lib.rows import enqueue_in_database, insert_rows
+from undersigned.signatures.models import Signature
+from undersigned.signatures.services import signature_create
+from undersigned.signatures.tasks import send_signature_emails
+from undersigned.statements.services import statement_create, statement_open
+
+DB_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+def stored(obj: Any, *leave_out: str) -> dict[str, Any]:
+    row = type(obj).objects.filter(pk=obj.pk).values().get()
+    return {k: v for k, v in row.items() if k not in leave_out}
+
+
+class InsertRowsTests(TestCase):
+    def test_sign_ons_are_stored_as_save_stores_them_with_their_new_ids(self) -> None:
+        statement = statement_create(slug="rows", content=CONTENT)
+        statement_open(statement=statement, public=True)
+        model = signature_create(statement=statement, data=dict(PERSON)).signature  # type: ignore[arg-type]
+        copies = []
+        for n in range(3):
+            copy = Signature(
+                **{
+                    k: v
+                    for k, v in model_to_dict(model, exclude=["id", "networks"]).items()
+                    if k not in {"statement", "version", "invalidation_batch"}
+                },
+                statement=statement,
+                version=model.version,
+            )
+            copy.email_key = f"{model.email_key}-{n}"
+            copy.nonce = model.nonce
+            copies.append(copy)
+        insert_rows(copies)
+        self.assertEqual(len({c.pk for c in copies}), 3)
+        self.assertTrue(all(c.pk > model.pk and not c._state.adding for c in copies))
+        for n, copy in enumerate(copies):
+            row = stored(copy, "id", "created_at", "email_key")
+            self.assertEqual(row, stored(model, "id", "created_at", "email_key"))
+            self.assertEqual(stored(copy)["email_key"], f"{model.email_key}-{n}")
+            self.assertIsNotNone(stored(copy)["created_at"])
+
+    @override_settings(TASKS=DB_QUEUE)
+    def test_a_job_is_stored_as_enqueue_stores_it(self) -> None:
+        by_enqueue = send_signature_emails.enqueue([1, 2])
+        enqueue_in_database(send_signature_emails, [1, 2])
+        theirs, ours = (
+            DBTaskResult.objects.get(pk=by_enqueue.id),
+            DBTaskResult.objects.exclude(pk=by_enqueue.id).get(),
+        )
+        leave_out = ("id", "enqueued_at")
+        self.assertEqual(stored(ours, *leave_out), stored(theirs, *leave_out))
+        self.assertEqual(ours.args_kwargs, {"args": [[1, 2]], "kwargs": {}})
+        self.assertIn(ours, DBTaskResult.objects.ready())
