@@ -29,13 +29,16 @@ T = TypeVar("T")
 class Slot(Generic[T]):
     """One caller's item, and what became of it."""
 
-    __slots__ = ("_lead", "_ready", "error", "item")
+    __slots__ = ("_lead", "_wake", "error", "item")
 
     def __init__(self, item: T) -> None:
         self.item = item
         self.error: BaseException | None = None
         self._lead = False
-        self._ready = threading.Event()
+        # Held from the start, released once by whoever wakes this caller: a plain lock is
+        # the cheapest one-time signal between threads (an Event costs a Condition).
+        self._wake = threading.Lock()
+        self._wake.acquire()
 
 
 class GroupCommit(Generic[T]):
@@ -54,7 +57,7 @@ class GroupCommit(Generic[T]):
             lead = not self._busy
             self._busy = True
         if not lead:
-            slot._ready.wait()
+            slot._wake.acquire()
             if not slot._lead:
                 self._raise(slot)
                 return
@@ -77,11 +80,13 @@ class GroupCommit(Generic[T]):
                     # instead of serving others' commits for as long as the load lasts.
                     successor = self._waiting[0]
                     successor._lead = True
-                    successor._ready.set()
+                    successor._wake.release()
                 else:
                     self._busy = False
             for slot in batch:
-                slot._ready.set()
+                # Every slot's lock is held here (since its creation, or taken again by a
+                # successor on waking), so each release below is its one wake-up.
+                slot._wake.release()
 
     @staticmethod
     def _raise(slot: Slot[T]) -> None:
