@@ -66,3 +66,21 @@ class SMTPServer:
             "EMAIL_HOST_USER": "",
             "EMAIL_HOST_PASSWORD": "",
         }
+
+
+def smtp_for_test(test: Any) -> SMTPServer:
+    """A server for one test (a TransactionTestCase's setUp): started, the email settings
+    pointed at it, the Redis queue emptied, all undone when the test ends."""
+    import django_rq
+    from django.conf import settings
+    from django.test import override_settings
+
+    server = SMTPServer().start()
+    test.addCleanup(server.stop)
+    overrides = override_settings(**server.settings())
+    overrides.enable()
+    test.addCleanup(overrides.disable)
+    if settings.REDIS_URL:
+        django_rq.get_queue("default").empty()
+        test.addCleanup(django_rq.get_queue("default").empty)
+    return server

@@ -67,6 +67,24 @@ def wait_for(predicate, seconds: float = 5.0) -> None:  # type: ignore[no-untype
         time.sleep(0.001)
 
 
+def behind_a_held_write(
+    group: GroupCommit[int], write: Recorder, items: list[int]
+) -> dict[int, object]:
+    """Item 0 starts a write that is held; `items` queue behind it, each from its own
+    thread; then the write goes on. What each of `items` returned or raised."""
+    first = threading.Thread(target=group.submit, args=(0,))
+    first.start()
+    wait_for(lambda: group._busy)
+    outcome: dict[int, object] = {}
+    others = threading.Thread(target=lambda: outcome.update(submit_all(group, items)))
+    others.start()
+    wait_for(lambda: len(group._waiting) == len(items))
+    write.release.set()
+    first.join(10)
+    others.join(10)
+    return outcome
+
+
 class GroupCommitTests(SimpleTestCase):
     def test_a_lone_item_is_written_at_once_in_a_batch_of_its_own(self) -> None:
         write = Recorder()
@@ -79,30 +97,14 @@ class GroupCommitTests(SimpleTestCase):
     def test_items_arriving_during_a_write_share_the_next_one(self) -> None:
         write = Recorder(hold_first=True)
         group = GroupCommit(write)
-        first = threading.Thread(target=group.submit, args=(0,))
-        first.start()
-        wait_for(lambda: group._busy)
-        others = threading.Thread(target=submit_all, args=(group, list(range(1, 11))))
-        others.start()
-        wait_for(lambda: len(group._waiting) == 10)
-        write.release.set()
-        first.join(10)
-        others.join(10)
+        behind_a_held_write(group, write, list(range(1, 11)))
         self.assertEqual(write.batches, [[0], list(range(1, 11))])
         self.assertEqual(write.written, set(range(11)))
 
     def test_a_batch_holds_at_most_max_batch_items(self) -> None:
         write = Recorder(hold_first=True)
         group = GroupCommit(write, max_batch=4)
-        first = threading.Thread(target=group.submit, args=(0,))
-        first.start()
-        wait_for(lambda: group._busy)
-        others = threading.Thread(target=submit_all, args=(group, list(range(1, 11))))
-        others.start()
-        wait_for(lambda: len(group._waiting) == 10)
-        write.release.set()
-        first.join(10)
-        others.join(10)
+        behind_a_held_write(group, write, list(range(1, 11)))
         self.assertEqual([len(b) for b in write.batches], [1, 4, 4, 2])
         self.assertEqual(sorted(i for b in write.batches for i in b), list(range(11)))
 
@@ -128,16 +130,7 @@ class GroupCommitTests(SimpleTestCase):
         write = Recorder(hold_first=True)
         write.fail_items = {3}
         group = GroupCommit(write)
-        first = threading.Thread(target=group.submit, args=(0,))
-        first.start()
-        wait_for(lambda: group._busy)
-        outcome: dict[int, object] = {}
-        others = threading.Thread(target=lambda: outcome.update(submit_all(group, [1, 2, 3, 4])))
-        others.start()
-        wait_for(lambda: len(group._waiting) == 4)
-        write.release.set()
-        first.join(10)
-        others.join(10)
+        outcome = behind_a_held_write(group, write, [1, 2, 3, 4])
         self.assertEqual(write.batches, [[0], [1, 2, 3, 4]])
         self.assertIsInstance(outcome.pop(3), ValueError)
         self.assertEqual(outcome, {1: "ok", 2: "ok", 4: "ok"})
@@ -146,16 +139,7 @@ class GroupCommitTests(SimpleTestCase):
         write = Recorder(hold_first=True)
         write.fail_batch_with = 1
         group = GroupCommit(write, max_batch=2)
-        first = threading.Thread(target=group.submit, args=(0,))
-        first.start()
-        wait_for(lambda: group._busy)
-        outcome: dict[int, object] = {}
-        others = threading.Thread(target=lambda: outcome.update(submit_all(group, [1, 2, 3])))
-        others.start()
-        wait_for(lambda: len(group._waiting) == 3)
-        write.release.set()
-        first.join(10)
-        others.join(10)
+        outcome = behind_a_held_write(group, write, [1, 2, 3])
         self.assertEqual(write.batches, [[0], [1, 2], [3]])
         for item in (1, 2):
             self.assertIsInstance(outcome[item], RuntimeError)

@@ -13,11 +13,11 @@ import django_rq
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
-from django.test import TransactionTestCase, override_settings
+from django.test import TransactionTestCase
 
 from tests.base import CONTENT, ORG, PERSON
 from tests.signatures.test_concurrency import run_at_once
-from tests.smtp import SMTPServer
+from tests.smtp import smtp_for_test
 from undersigned.signatures import services
 from undersigned.signatures.models import EmailOwed, Network, Signature
 from undersigned.signatures.services import signature_create
@@ -38,14 +38,7 @@ def queued_email_batches() -> list[list[int]]:
 
 class GroupCommitSignOnTests(TransactionTestCase):
     def setUp(self) -> None:
-        self.smtp = SMTPServer().start()
-        self.addCleanup(self.smtp.stop)
-        overrides = override_settings(**self.smtp.settings())
-        overrides.enable()
-        self.addCleanup(overrides.disable)
-        if settings.REDIS_URL:
-            django_rq.get_queue("default").empty()
-            self.addCleanup(django_rq.get_queue("default").empty)
+        self.smtp = smtp_for_test(self)
         self.statement = statement_create(slug="batch", content=CONTENT)
         statement_open(statement=self.statement, public=True)
         self.network = Network.objects.create(slug="peace", name="Peace Network")

@@ -9,11 +9,11 @@ import django_rq
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
-from django.test import TransactionTestCase, override_settings
+from django.test import TransactionTestCase
 from django.utils import timezone
 
 from tests.base import CONTENT, PERSON
-from tests.smtp import SMTPServer
+from tests.smtp import smtp_for_test
 from undersigned.signatures.models import EmailOwed, Signature
 from undersigned.signatures.services import signature_create
 from undersigned.statements.services import statement_create, statement_open
@@ -21,13 +21,7 @@ from undersigned.statements.services import statement_create, statement_open
 
 class WorkerTests(TransactionTestCase):
     def setUp(self) -> None:
-        self.smtp = SMTPServer().start()
-        self.addCleanup(self.smtp.stop)
-        overrides = override_settings(**self.smtp.settings())
-        overrides.enable()
-        self.addCleanup(overrides.disable)
-        if settings.REDIS_URL:
-            django_rq.get_queue("default").empty()
+        self.smtp = smtp_for_test(self)
         self.statement = statement_create(slug="worker", content=CONTENT)
         statement_open(statement=self.statement, public=True)
 
