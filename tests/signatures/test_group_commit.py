@@ -118,6 +118,23 @@ class GroupCommitSignOnTests(TransactionTestCase):
             Signature.objects.filter(statement=self.statement, email="p1@example.org").count(), 1
         )
 
+    def test_a_row_the_database_refuses_fails_alone_and_the_others_are_stored(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("SQLite does not refuse a text longer than its column")
+        self.hold_first_batch_until(waiting=5)
+
+        def sign(i: int) -> Any:
+            data = self.data(i)
+            if i == 3:  # past the form's checks, as a bug might send it
+                data["city"] = "x" * 500
+            return signature_create(statement=self.statement, data=data)
+
+        results, errors = run_at_once(6, sign)
+        self.assertEqual([type(e).__name__ for e in errors], ["DataError"])
+        self.assertEqual(len(results), 5)
+        self.assertEqual(Signature.objects.filter(statement=self.statement).count(), 5)
+        self.assertFalse(Signature.objects.filter(email=self.data(3)["email"]).exists())
+
     def test_a_sign_on_inside_a_callers_transaction_is_written_there(self) -> None:
         from django.db import transaction
 

@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -236,9 +236,10 @@ class _NewSignOn:
 def _write_sign_ons(slots: list[Slot[_NewSignOn]]) -> None:
     """Insert new sign-ons, their networks and one email job for them, in one transaction.
 
-    A repeat among them (the unique constraint refusing a row) rolls the whole transaction
-    back; each is then written alone, so only the repeat's slot gets the IntegrityError. The
-    insert is the transaction's first write, so no savepoint is needed for that."""
+    A repeat among them (the unique constraint refusing a row), or a row the database
+    refuses for its data, rolls the whole transaction back; each is then written alone, so
+    only that row's slot gets the error and the other signers are stored. The insert is the
+    transaction's first write, so no savepoint is needed for that."""
     signatures = [slot.item.signature for slot in slots]
     try:
         with transaction.atomic():
@@ -252,7 +253,7 @@ def _write_sign_ons(slots: list[Slot[_NewSignOn]]) -> None:
             if links:
                 through.objects.bulk_create(links)
             _enqueue_email(*(signature.pk for signature in signatures))
-    except IntegrityError as exc:
+    except (IntegrityError, DataError) as exc:
         for signature in signatures:
             signature.pk = None
             signature._state.adding = True
