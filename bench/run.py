@@ -1508,7 +1508,6 @@ def figure_table(
 # Where a sample's time goes: the first rule, in this order, that matches any frame of its
 # stack names it (so a query run while a template renders counts as database time); a stack
 # no rule matches is named by its innermost frame.
-# A rule starting "leaf:" matches only the innermost frame.
 CATEGORIES = [
     ("SQLite: waiting for the writer's turn (lib/sqlite)", r"WriterTurn\.take"),
     ("SQLite: waiting for the write lock (BEGIN IMMEDIATE)", "_start_transaction_under_autocommit"),
@@ -1562,16 +1561,7 @@ def summarise_profile(
             if "(undersigned/" in name:
                 ours[name] += count
         label = next(
-            (
-                c
-                for c, rule in CATEGORIES
-                if (
-                    re.search(rule[5:], names[-1])
-                    if rule.startswith("leaf:")
-                    else any(re.search(rule, name) for name in names)
-                )
-            ),
-            None,
+            (c for c, rule in CATEGORIES if any(re.search(rule, name) for name in names)), None
         )
         if label is None:
             leaf = names[-1]
