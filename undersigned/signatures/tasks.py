@@ -40,9 +40,8 @@ def signature_links(signature: Signature) -> dict[str, str]:
 
 
 def _send(signature: Signature, connection: BaseEmailBackend | None = None) -> str:
+    """Send what `signature` (one of _owed's) is owed, then mark it sent."""
     owed = signature.email_owed
-    if not owed:
-        return "nothing owed"
     template = {EmailOwed.CONFIRM: "confirm", EmailOwed.REPEAT: "repeat"}[EmailOwed(owed)]
     context = {
         "signature": signature,
@@ -58,6 +57,7 @@ def _send(signature: Signature, connection: BaseEmailBackend | None = None) -> s
 
 
 def _owed(signature_ids: list[int]) -> list[Signature]:
+    """Those of these sign-ons that are still owed an email."""
     return list(
         Signature.objects.select_related("statement", "statement__current_version")
         .filter(pk__in=signature_ids)
