@@ -18,16 +18,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
+from django.db.models import Field, Model
+from django.db.models.fields import AutoFieldMixin
 from django.db.models.signals import post_save, pre_save
-
-_AUTO = (AutoField, BigAutoField, SmallAutoField)
 
 
 def _columns(model: type[Model]) -> tuple[list[Field[Any, Any]], Field[Any, Any] | None]:
     """The fields an INSERT names, and the auto-increment primary key it returns (if any)."""
     pk = model._meta.pk
-    auto = pk if isinstance(pk, _AUTO) else None
+    auto = pk if isinstance(pk, AutoFieldMixin) else None
     return [f for f in model._meta.concrete_fields if f is not auto], auto
 
 
