@@ -4,7 +4,6 @@ only console views behind statement_role_required call them, never a public page
 
 from __future__ import annotations
 
-import secrets
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -17,6 +16,7 @@ from django.db.models.functions import StrIndex, Substr, TruncDate, TruncHour
 from django.utils import timezone
 
 from undersigned.lib.emails import email_domain
+from undersigned.lib.kept import Kept
 from undersigned.lib.text import search_key
 from undersigned.moderation.models import (
     InvalidationBatch,
@@ -275,10 +275,8 @@ def _screening_key(statement_id: int) -> str:
     return f"screening:{statement_id}"
 
 
-# Compiled settings of this process, by statement: (their token, the settings). They are
-# used while the local cache still holds the same token; the token alone goes through the
-# cache, as unpickling the compiled lists on every sign-on would cost more than the check.
-_compiled: dict[int, tuple[str, Screening]] = {}
+# Compiled settings of this process, by statement.
+_compiled: Kept[int, Screening] = Kept(_screening_key, SCREENING_TTL)
 
 
 def _load_screening(statement_id: int) -> Screening:
@@ -306,15 +304,8 @@ def screening_for(statement_id: int) -> Screening:
     """The statement's limits and lists, compiled for matching. Every sign-on reads them, so
     each process keeps them for SCREENING_TTL seconds; a change made in the console drops
     that process's copy at once (forget_screening), the others' within the TTL."""
-    cache = caches["local"]
-    token = cache.get(_screening_key(statement_id))
-    kept = _compiled.get(statement_id)
-    if token is not None and kept is not None and kept[0] == token:
-        return kept[1]
-    screening = _load_screening(statement_id)
-    token = secrets.token_hex(8)
-    _compiled[statement_id] = (token, screening)
-    cache.set(_screening_key(statement_id), token, SCREENING_TTL)
+    screening = _compiled.get(statement_id, lambda: _load_screening(statement_id))
+    assert screening is not None
     return screening
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 
 from django.conf import settings
@@ -11,9 +12,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from undersigned.lib import microcache
+from undersigned.lib.kept import Kept
 from undersigned.statements.models import Statement, StatementStatus
 
 STATEMENT_TTL = 2  # seconds
+# This process's statements by slug, each kept while caches["local"] holds "statement:<slug>".
+_statements: Kept[str, Statement] = Kept(lambda slug: f"statement:{slug}", STATEMENT_TTL)
 PUBLIC_STATUSES = (StatementStatus.RELEASED, StatementStatus.CLOSED, StatementStatus.DELIVERED)
 
 
@@ -65,15 +69,14 @@ def statement_by_slug(slug: str) -> Statement:
     """A statement reachable by its link (anything but a draft), or 404.
 
     Every sign-on and page view starts here, so the row (with its current text) is kept in
-    this process for STATEMENT_TTL seconds; changes made here drop it (forget_cached_pages)."""
-    cache = caches["local"]
-    statement: Statement | None = cache.get(f"statement:{slug}")
-    if statement is None:
-        statement = Statement.objects.select_related("current_version").filter(slug=slug).first()
-        if statement is not None:
-            cache.set(f"statement:{slug}", statement, STATEMENT_TTL)
-    if statement is None or not statement.is_reachable:
+    this process for STATEMENT_TTL seconds; changes made here drop it (forget_cached_pages).
+    Each caller gets its own copy of the row (the text is shared, and only read)."""
+    kept = _statements.get(
+        slug, lambda: Statement.objects.select_related("current_version").filter(slug=slug).first()
+    )
+    if kept is None or not kept.is_reachable:
         raise Http404("No such statement")
+    statement = copy.copy(kept)
     if (
         statement.status == StatementStatus.COLLECTING
         and statement.release_at
