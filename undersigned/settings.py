@@ -141,14 +141,16 @@ MIDDLEWARE = [
     "undersigned.lib.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware and MessageMiddleware, skipped on /api/, /osdi/ and /embed/
+    # (undersigned.lib.middleware).
+    "undersigned.lib.middleware.LocaleMiddleware",
     "undersigned.lib.middleware.LanguagePreferenceMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): logged in with the second factor (undersigned.accounts.twofactor).
     "django_otp.middleware.OTPMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "undersigned.lib.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

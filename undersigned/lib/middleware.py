@@ -7,8 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib.messages.middleware import MessageMiddleware as BaseMessageMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.middleware.locale import LocaleMiddleware as BaseLocaleMiddleware
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language_from_path, get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
@@ -82,3 +85,30 @@ class LanguagePreferenceMiddleware:
                 filter(None, [response.headers.get("Vary"), "Accept-Language"])
             )
         return response
+
+
+class LocaleMiddleware(BaseLocaleMiddleware):
+    """Django's, for pages. On the machine-facing paths LanguagePreferenceMiddleware alone
+    chooses the language (from Accept-Language), so Django's choice, which it would replace,
+    is not made: about a twentieth of a JSON sign-on's CPU."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not request.path_info.startswith(_NEGOTIATED):
+            super().process_request(request)
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if request.path_info.startswith(_NEGOTIATED):
+            patch_vary_headers(response, ("Accept-Language",))
+            return response
+        return super().process_response(request, response)
+
+
+class MessageMiddleware(BaseMessageMiddleware):
+    """Django's, except on the machine-facing paths, which never show a message: making the
+    message storage there cost as much as the rest of a /ping."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not request.path_info.startswith(_NEGOTIATED):
+            super().process_request(request)
