@@ -619,3 +619,43 @@ class SharedFieldsTests(BaseTestCase):
         for hint in ('autocomplete="organization"', 'autocomplete="name"', "address-level2"):
             self.assertEqual(before.count(hint), after.count(hint), hint)
             self.assertIn(hint, after)
+
+
+class ValidationOnlyFormTests(BaseTestCase):
+    """The JSON API and the form POST validate with `render=False`, which cleans each field
+    without Django's bound fields; it must reach the same data and errors as the form a page
+    renders, for every bad input above and for good sign-ons."""
+
+    def test_it_cleans_and_refuses_exactly_as_the_rendering_form(self) -> None:
+        from django.http import QueryDict
+
+        from undersigned.signatures.forms import SignatureForm
+
+        cases = [("good person", PERSON, {}), ("good organization", ORG, {})]
+        cases += [(label, signer, changes) for label, signer, changes, _f, _m in CASES]
+        from undersigned.signatures.models import Network
+
+        Network.objects.create(slug="pt-now", name="Peace Treaty Now")
+        cases.append(("organization in a network", ORG, {"networks": ["pt-now"]}))
+        cases.append(("unknown network", ORG, {"networks": ["pt-now", "nowhere"]}))
+        for label, signer, changes in cases:
+            with self.subTest(label):
+                data = QueryDict(mutable=True)
+                for key, value in {**signer, **changes}.items():
+                    data.setlist(key, value if isinstance(value, list) else [value])
+                lean = SignatureForm(data, statement=self.statement, render=False)
+                full = SignatureForm(data, statement=self.statement)
+                self.assertEqual(lean.is_valid(), full.is_valid())
+                self.assertEqual(lean.errors.get_json_data(), full.errors.get_json_data())
+                if full.is_valid():
+                    self.assertEqual(
+                        {
+                            k: list(v) if k == "networks" else v
+                            for k, v in lean.cleaned_data.items()
+                        },
+                        {
+                            k: list(v) if k == "networks" else v
+                            for k, v in full.cleaned_data.items()
+                        },
+                    )
+        self.assertTrue(any(not c[2] for c in cases), "good sign-ons were compared too")
