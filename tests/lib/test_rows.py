@@ -10,7 +10,7 @@ from django.test import TestCase, override_settings
 from django_tasks_db.models import DBTaskResult
 
 from tests.base import CONTENT, PERSON
-from undersigned.lib.rows import enqueue_in_database, insert_rows
+from undersigned.lib.rows import enqueue_in_database, insert_rows, new_instance
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import signature_create
 from undersigned.signatures.tasks import send_signature_emails
@@ -64,3 +64,49 @@ class InsertRowsTests(TestCase):
         self.assertEqual(stored(ours, *leave_out), stored(theirs, *leave_out))
         self.assertEqual(ours.args_kwargs, {"args": [[1, 2]], "kwargs": {}})
         self.assertIn(ours, DBTaskResult.objects.ready())
+
+
+class NewInstanceTests(TestCase):
+    def test_it_builds_what_keyword_construction_builds(self) -> None:
+        statement = statement_create(slug="rows", content=CONTENT)
+        statement_open(statement=statement, public=True)
+        version = statement.current_version
+        assert version is not None
+        given = {"kind": "individual", "name": "Jiyoung Park", "email": "j@example.org"}
+        ours = new_instance(
+            Signature, {"statement_id": statement.pk, "version_id": version.pk, **given}
+        )
+        theirs = Signature(statement=statement, version=version, **given)
+        for field in Signature._meta.concrete_fields:
+            if field.name != "nonce":  # a fresh random default each time
+                with self.subTest(field.name):
+                    self.assertEqual(getattr(ours, field.attname), getattr(theirs, field.attname))
+        self.assertTrue(ours._state.adding)
+        self.assertNotEqual(ours.nonce, "")
+
+    def test_values_that_are_not_plain_text_are_stored_as_save_stores_them(self) -> None:
+        from django.utils.translation import gettext_lazy
+
+        from undersigned.signatures.models import Status
+
+        statement = statement_create(slug="rows", content=CONTENT)
+        statement_open(statement=statement, public=True)
+        model = signature_create(statement=statement, data=dict(PERSON)).signature  # type: ignore[arg-type]
+        odd = {
+            "name": gettext_lazy("Name"),  # a lazy string
+            "referral": 1234,  # a number in a text column
+            "status": Status.CONFIRMED,  # a choice (a str subclass)
+            "group_rank": True,  # a boolean in an integer column
+            "counted": 1,  # an integer in a boolean column
+        }
+        saved, inserted = Signature.objects.get(pk=model.pk), Signature.objects.get(pk=model.pk)
+        for field, value in odd.items():
+            setattr(saved, field, value)
+            setattr(inserted, field, value)
+        saved.save()
+        inserted.pk, inserted.email_key = None, "other"
+        inserted._state.adding = True
+        insert_rows([inserted])
+        leave_out = ("id", "email_key", "created_at")
+        self.assertEqual(stored(inserted, *leave_out), stored(saved, *leave_out))
+        self.assertEqual(stored(inserted)["referral"], "1234")
