@@ -26,7 +26,7 @@ from undersigned.audit.services import audit_log
 from undersigned.lib.emails import email_key
 from undersigned.lib.groupcommit import GroupCommit, Slot
 from undersigned.lib.http import ip_hash as hash_ip
-from undersigned.lib.rows import enqueue_in_database, insert_rows
+from undersigned.lib.rows import enqueue_in_database, insert_rows, new_instance
 from undersigned.lib.text import clean_line, search_key, sort_key
 from undersigned.moderation.models import BatchKind, InvalidationBatch
 from undersigned.signatures.models import (
@@ -316,23 +316,28 @@ def signature_create(
     now = timezone.now()
     networks = data.get("networks") or []
     ip_hash = ip_hash or hash_ip(ip)
-    signature = Signature(
-        statement=statement,
-        version=version,
-        version_hash=version.content_hash,
-        kind=kind,
-        status=Status.PENDING,
-        email_key=email_key(data["email"]),
-        language=language,
-        source=source,
-        referral=referral[:64],
-        ip_hash=ip_hash,
-        is_sample=is_sample,
-        email_owed=EmailOwed.CONFIRM,
-        display=data.get("display") or Display.FULL,
-        wants_updates=bool(data.get("wants_updates")),
-        **{f: data.get(f, "") or "" for f in (*PUBLIC_FIELDS, *PRIVATE_FIELDS)},
+    signature = new_instance(
+        Signature,
+        {
+            "statement_id": statement.pk,
+            "version_id": version.pk,
+            "version_hash": version.content_hash,
+            "kind": kind,
+            "status": Status.PENDING,
+            "email_key": email_key(data["email"]),
+            "language": language,
+            "source": source,
+            "referral": referral[:64],
+            "ip_hash": ip_hash,
+            "is_sample": is_sample,
+            "email_owed": EmailOwed.CONFIRM,
+            "display": data.get("display") or Display.FULL,
+            "wants_updates": bool(data.get("wants_updates")),
+            **{f: data.get(f, "") or "" for f in (*PUBLIC_FIELDS, *PRIVATE_FIELDS)},
+        },
     )
+    Signature.statement.field.set_cached_value(signature, statement)
+    Signature.version.field.set_cached_value(signature, version)
     signature.hold_reason = (
         suspicion
         or screen(statement=statement, ip=ip, ip_hash=ip_hash, email=data["email"], form=form)
