@@ -6,9 +6,10 @@ ORM's query compiler, which cost more than the rows themselves on the sign-on pa
 Each field's value goes through the field's own `pre_save` and `get_db_prep_save`, as in
 bulk_create, except where those steps would give it back unchanged (text in Django's own
 text fields, and the like: `_unchanged_type`). The new ids come back from `RETURNING`, in
-the order of the rows, which is what bulk_create relies on too on SQLite and PostgreSQL. `pre_save` and `post_save` are
-sent for each row as `Model.save` sends them, where anything listens (django-tasks-db fills
-a job's `run_after` in its pre_save; nothing listens for sign-ons). The tests run the email
+the order of the rows, which is what bulk_create relies on too on SQLite and PostgreSQL.
+`pre_save` and `post_save` are sent for each row as `Model.save` sends them, where anything
+listens (django-tasks-db fills a job's `run_after` in its pre_save; nothing listens for
+sign-ons). The tests run the email
 worker on jobs written here (tests/signatures/test_group_commit.py), so a django-tasks-db
 upgrade that changes its table shows there.
 """
