@@ -68,9 +68,9 @@ def inner(what: str, n: int, threads: int, template: str) -> None:
 def make_template() -> str:
     folder = tempfile.mkdtemp(prefix="undersigned-instructions-db-")
     code = (
-        "import sys; sys.argv = [sys.argv[0]]; sys.path.insert(0, %r); "
+        f"import sys; sys.argv = [sys.argv[0]]; sys.path.insert(0, {str(BENCH)!r}); "
         "import profile_signon; profile_signon.setup_database()"
-    ) % str(BENCH)
+    )
     env = {**os.environ, "UNDERSIGNED_DATA_DIR": folder}
     env.pop("DATABASE_URL", None)
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
