@@ -68,6 +68,29 @@ def _columns(
     return [(f, _unchanged_type(f)) for f in model._meta.concrete_fields if f is not auto], auto
 
 
+# The text of an INSERT for a model, by database vendor (quoting): made once per process.
+_parts: dict[tuple[type[Model], str], tuple[str, str, str]] = {}
+
+
+def _statement_parts(model: type[Model], connection: Any) -> tuple[str, str, str]:
+    """`INSERT INTO table (columns) VALUES `, one row's placeholders, and ` RETURNING id`
+    (empty when the key is not an auto-increment)."""
+    key = (model, connection.vendor)
+    parts = _parts.get(key)
+    if parts is None:
+        plan, auto = _columns(model)
+        quote = connection.ops.quote_name
+        # Only quoted names of the model's own table and columns, and placeholders, go in.
+        columns = ", ".join(quote(str(f.column)) for f, _unchanged in plan)
+        parts = (
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ",  # noqa: S608
+            "(" + ", ".join(["%s"] * len(plan)) + ")",
+            f" RETURNING {quote(str(auto.column))}" if auto is not None else "",
+        )
+        _parts[key] = parts
+    return parts
+
+
 def new_instance(model: type[M], values: dict[str, Any]) -> M:
     """`model(**values)` for a row not yet stored, built the way Django builds a row it reads
     (positionally), which costs a third of the keyword way for a model of forty fields.
@@ -108,18 +131,12 @@ def insert_rows(objs: Sequence[Model], *, using: str = "default") -> None:
         for obj in objs:
             pre_save.send(model, instance=obj, raw=False, using=using, update_fields=None)
     plan, auto = _columns(model)
-    quote = connection.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(plan)) + ")"
-    # Only quoted names of the model's own table and columns, and placeholders, go into the text.
-    columns = ", ".join(quote(str(f.column)) for f, _unchanged in plan)
-    values = ", ".join([row] * len(objs))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {values}"  # noqa: S608
+    head, row, returning = _statement_parts(model, connection)
+    sql = head + ", ".join([row] * len(objs)) + returning
     params = [value for obj in objs for value in _db_values(obj, plan, connection)]
     with connection.cursor() as cursor:
-        if auto is None:
-            cursor.execute(sql, params)
-        else:
-            cursor.execute(f"{sql} RETURNING {quote(str(auto.column))}", params)
+        cursor.execute(sql, params)
+        if auto is not None:
             for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
                 setattr(obj, auto.attname, pk)
     for obj in objs:
