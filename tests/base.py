@@ -20,6 +20,7 @@ from rq import SimpleWorker
 
 from tests.smtp import SMTPServer
 from undersigned.accounts.models import Role, StatementRole
+from undersigned.signatures import services
 from undersigned.signatures.models import Signature
 from undersigned.signatures.screening import form_started_token
 from undersigned.statements.models import Statement
@@ -118,6 +119,8 @@ class MailTestMixin:
             callbacks, connection.run_on_commit = connection.run_on_commit, []
             for _sids, callback, _robust in callbacks:
                 callback()
+            # Sign-on emails wait up to 50 ms to share a job (services._email_jobs).
+            services._email_jobs.flush()
             return run_rq_worker()
         worker = Worker(
             queue_names=["default"],
