@@ -1,6 +1,7 @@
 """Sign-ons from many request threads at once, written a batch per transaction
 (signatures.services._sign_ons): every one stored with its networks, one email job per
-batch (per 50 ms on Redis), a repeat inside a batch handled alone, and every signer emailed once."""
+batch (per 50 ms on Redis), a repeat inside a batch handled alone, and every signer
+emailed once."""
 
 from __future__ import annotations
 
