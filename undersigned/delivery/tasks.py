@@ -20,6 +20,7 @@ from django_tasks import task
 from undersigned.delivery.models import Snapshot, Update, UpdateEmail
 from undersigned.delivery.selectors import update_recipients
 from undersigned.delivery.services import update_email_mark_sent
+from undersigned.lib.emails import Message
 from undersigned.lib.tokens import make_token
 from undersigned.signatures.models import Signature
 from undersigned.signatures.tasks import signature_links
@@ -44,7 +45,7 @@ def render_update_email(
         subject = " ".join(render_to_string("delivery/emails/update.subject.txt", context).split())
         text = render_to_string("delivery/emails/update.txt", context)
         html = render_to_string("delivery/emails/update.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=list(to))
+    message = Message(subject=subject, body=text, to=list(to))
     message.attach_alternative(html, "text/html")
     message.extra_headers["Content-Language"] = language
     # One-click unsubscribe (RFC 8058): mail programs show a button that POSTs to the link.

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 from django_tasks import task
 
+from undersigned.lib.emails import Message
 from undersigned.signatures.models import Signature
 from undersigned.signatures.models import Status as SignatureStatus
 from undersigned.signatures.tasks import signature_links
@@ -37,7 +38,7 @@ def render_tracker_email(
         )
         text = render_to_string(f"tracker/emails/{template}.txt", context)
         html = render_to_string(f"tracker/emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=list(to))
+    message = Message(subject=subject, body=text, to=list(to))
     message.attach_alternative(html, "text/html")
     message.extra_headers["Content-Language"] = language
     return message
