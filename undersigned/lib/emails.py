@@ -47,8 +47,9 @@ class Message(EmailMultiAlternatives):
 
     Left unset, the standard library picks one while writing the message out and compiles a
     regular expression, a new one each time, to check that the body does not contain it:
-    8% of the email worker's CPU per email, profiled. The boundary here holds 128 random
-    bits, made after the body, so the body cannot contain it."""
+    a tenth of the CPU it takes to render and write out a confirmation email (0.55 ms ->
+    0.50, measured; notes on #8). The boundary here holds 128 random bits, made after the
+    body, so the body cannot contain it."""
 
     def message(self, *args: Any, **kwargs: Any) -> Any:
         msg = super().message(*args, **kwargs)
