@@ -219,10 +219,10 @@ def _enqueue_email(*signature_ids: int) -> None:
     sign-ons' own transaction, so both exist or neither does. Another queue (Redis) is only
     told after the commit, or its worker could look for a sign-on before it exists, and not
     at once: the ids committed by this process within 50 ms go in one job (_email_jobs),
-    which in a flood sent 1.5-1.9 times the emails a second that a job per batch did, and
-    left the servers 12-29% more sign-ons a second (notes on #8). If that job is lost (the
-    process killed inside the window, Redis away), the sweep in the email worker finds the
-    emails still owed and queues them again."""
+    which in a flood sent 1.5-1.9 times the emails a second that a job per batch did and
+    took 9-11% more sign-ons a second through the servers (bench/RESULTS.md). If that job
+    is lost (the process killed inside the window, Redis away), the sweep in the email
+    worker finds the emails still owed and queues them again."""
     from undersigned.signatures.tasks import send_signature_emails
 
     ids = list(signature_ids)
