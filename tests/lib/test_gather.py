@@ -15,13 +15,11 @@ class Calls:
     def __init__(self, fail_first: bool = False) -> None:
         self.calls: list[list[int]] = []
         self.fail_first = fail_first
-        self.sent = threading.Event()
 
     def __call__(self, items: list[int]) -> None:
         self.calls.append(list(items))
         if self.fail_first and len(self.calls) == 1:
             raise ConnectionError("the queue is away")
-        self.sent.set()
 
 
 class GatherTests(SimpleTestCase):

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_bytes
@@ -20,21 +19,14 @@ from django_tasks import task
 
 from undersigned.accounts.models import StatementRole
 from undersigned.accounts.tokens import invitation_token
+from undersigned.lib.emails import render_email
 
 
 def render_account_email(
     template: str, context: dict[str, Any], *, to: Sequence[str], language: str
 ) -> EmailMultiAlternatives:
-    """As undersigned.lib.emails.render_email, from templates/registration/emails/."""
-    with translation.override(language):
-        folder = "registration/emails"
-        subject = " ".join(render_to_string(f"{folder}/{template}.subject.txt", context).split())
-        text = render_to_string(f"{folder}/{template}.txt", context)
-        html = render_to_string(f"{folder}/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=list(to))
-    message.attach_alternative(html, "text/html")
-    message.extra_headers["Content-Language"] = language
-    return message
+    """undersigned.lib.emails.render_email, from templates/registration/emails/."""
+    return render_email(template, context, to=to, language=language, folder="registration/emails")
 
 
 def _absolute(name: str, language: str, **kwargs: Any) -> str:

@@ -12,7 +12,6 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django_tasks import task
@@ -20,7 +19,7 @@ from django_tasks import task
 from undersigned.delivery.models import Snapshot, Update, UpdateEmail
 from undersigned.delivery.selectors import update_recipients
 from undersigned.delivery.services import update_email_mark_sent
-from undersigned.lib.emails import Message
+from undersigned.lib.emails import render_email
 from undersigned.lib.tokens import make_token
 from undersigned.signatures.models import Signature
 from undersigned.signatures.tasks import signature_links
@@ -40,14 +39,9 @@ def unsubscribe_url(signature: Signature) -> str:
 def render_update_email(
     context: dict[str, Any], *, to: Sequence[str], language: str
 ) -> EmailMultiAlternatives:
-    """As undersigned.lib.emails.render_email, from this app's templates."""
-    with translation.override(language):
-        subject = " ".join(render_to_string("delivery/emails/update.subject.txt", context).split())
-        text = render_to_string("delivery/emails/update.txt", context)
-        html = render_to_string("delivery/emails/update.html", context)
-    message = Message(subject=subject, body=text, to=list(to))
-    message.attach_alternative(html, "text/html")
-    message.extra_headers["Content-Language"] = language
+    """undersigned.lib.emails.render_email, from this app's templates, with the headers of
+    one-click unsubscribe."""
+    message = render_email("update", context, to=to, language=language, folder="delivery/emails")
     # One-click unsubscribe (RFC 8058): mail programs show a button that POSTs to the link.
     message.extra_headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
     message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

@@ -60,13 +60,18 @@ class Message(EmailMultiAlternatives):
 
 
 def render_email(
-    template: str, context: dict[str, Any], *, to: Sequence[str], language: str
+    template: str,
+    context: dict[str, Any],
+    *,
+    to: Sequence[str],
+    language: str,
+    folder: str = "emails",
 ) -> EmailMultiAlternatives:
-    """Render `emails/<template>.subject.txt`, `.txt` and `.html` in the given language."""
+    """Render `<folder>/<template>.subject.txt`, `.txt` and `.html` in the given language."""
     with translation.override(language):
-        subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
-        text = render_to_string(f"emails/{template}.txt", context)
-        html = render_to_string(f"emails/{template}.html", context)
+        subject = " ".join(render_to_string(f"{folder}/{template}.subject.txt", context).split())
+        text = render_to_string(f"{folder}/{template}.txt", context)
+        html = render_to_string(f"{folder}/{template}.html", context)
     message = Message(subject=subject, body=text, to=list(to))
     message.attach_alternative(html, "text/html")
     message.extra_headers["Content-Language"] = language

@@ -12,6 +12,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
@@ -43,11 +44,10 @@ class Gather(Generic[T]):
                 threading.Thread(target=self._run, name="gather", daemon=True).start()
 
     def _run(self) -> None:
-        pause = threading.Event()
         while True:
             self._arrived.wait()
             # The window: what arrives meanwhile goes in the same call.
-            pause.wait(self._window)
+            time.sleep(self._window)
             self.flush()
 
     def flush(self) -> None:

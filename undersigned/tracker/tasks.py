@@ -10,12 +10,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django_tasks import task
 
-from undersigned.lib.emails import Message
+from undersigned.lib.emails import render_email
 from undersigned.signatures.models import Signature
 from undersigned.signatures.models import Status as SignatureStatus
 from undersigned.signatures.tasks import signature_links
@@ -31,17 +30,8 @@ RECIPIENT_STATUSES = (SignatureStatus.CONFIRMED, SignatureStatus.APPROVED)
 def render_tracker_email(
     template: str, context: dict[str, Any], *, to: Sequence[str], language: str
 ) -> EmailMultiAlternatives:
-    """As undersigned.lib.emails.render_email, from the tracker's templates."""
-    with translation.override(language):
-        subject = " ".join(
-            render_to_string(f"tracker/emails/{template}.subject.txt", context).split()
-        )
-        text = render_to_string(f"tracker/emails/{template}.txt", context)
-        html = render_to_string(f"tracker/emails/{template}.html", context)
-    message = Message(subject=subject, body=text, to=list(to))
-    message.attach_alternative(html, "text/html")
-    message.extra_headers["Content-Language"] = language
-    return message
+    """undersigned.lib.emails.render_email, from the tracker's templates."""
+    return render_email(template, context, to=to, language=language, folder="tracker/emails")
 
 
 def _still_news(assessment: Assessment) -> bool:
