@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from email import policy
+from email.generator import BytesGenerator
 from email.parser import BytesParser
+from io import BytesIO
 
 from django.core.mail import EmailMultiAlternatives
 from django.test import SimpleTestCase
 
-from undersigned.lib.emails import Message
+from undersigned.lib.emails import _POLICY, Message
 
 TEXT = "서명을 확인해 주세요: https://example.org/confirm/abc/\n--\nundersigned\n"
 HTML = "<p>서명을 확인해 주세요: <a href='https://example.org/confirm/abc/'>확인</a></p>"
@@ -50,3 +52,50 @@ class MessageTests(SimpleTestCase):
         self.assertEqual(len(boundaries), 20)
         for boundary in boundaries:
             self.assertRegex(boundary or "", r"^=_[0-9a-f]{32}$")
+
+
+# Header values at the edges of the fast path: a line's length, whitespace, control
+# characters (some of which str.splitlines() splits on), encoded words, non-ASCII.
+HEADER_VALUES = [
+    "",
+    "plain",
+    "  leading and trailing  ",
+    "runs   of\t\ttabs  and spaces",
+    "x" * 60,
+    "x" * 69,  # "Subject: " + 69 = 78, the longest line left as it is
+    "x" * 70,
+    "words " * 20,
+    "a\x0bb\x0cc\x1cd\x1de\x1ef\x7fg\x01h",
+    "=?utf-8?b?7ISc66qFIO2ZleyduA==?= =?utf-8?b?4oCUIENvbmZpcm0=?=",
+    "서명 확인",
+    '"Park, Ji-won" <ji.won+coalition@example.org>',
+    'multipart/alternative; boundary="=_0123456789abcdef0123456789abcdef"',
+]
+
+
+class PolicyTests(SimpleTestCase):
+    """Message writes each header as the standard library's compat32 policy would."""
+
+    def test_each_header_is_written_as_compat32_writes_it(self) -> None:
+        for name in ("Subject", "To", "Content-Type", "X-A"):
+            for value in HEADER_VALUES:
+                for linesep in ("\n", "\r\n"):
+                    with self.subTest(name=name, value=value, linesep=linesep):
+                        self.assertEqual(
+                            _POLICY.clone(linesep=linesep).fold_binary(name, value),
+                            policy.compat32.clone(linesep=linesep).fold_binary(name, value),
+                        )
+
+    def test_a_whole_message_is_written_byte_for_byte_as_before(self) -> None:
+        for subject in ("서명 확인 — Confirm", "Confirm your signature", "Long " * 30):
+            message = Message(subject=subject, body=TEXT, to=["Ji-won Park <jw@example.org>"])
+            message.attach_alternative(HTML, "text/html")
+            message.extra_headers["Content-Language"] = "ko"
+            built = message.message()
+            self.assertIs(built.policy, _POLICY)
+            standard = BytesIO()
+            BytesGenerator(standard, mangle_from_=False, policy=policy.compat32).flatten(
+                built, linesep="\r\n"
+            )
+            with self.subTest(subject=subject):
+                self.assertEqual(built.as_bytes(linesep="\r\n"), standard.getvalue())
