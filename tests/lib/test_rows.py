@@ -10,7 +10,7 @@ from django.test import TestCase, override_settings
 from django_tasks_db.models import DBTaskResult
 
 from tests.base import CONTENT, PERSON
-from undersigned.lib.rows import enqueue_in_database, insert_rows, new_instance
+from undersigned.lib.rows import enqueue_in_database, insert_rows, new_instance, update_row
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import signature_create
 from undersigned.signatures.tasks import send_signature_emails
@@ -110,3 +110,58 @@ class NewInstanceTests(TestCase):
         leave_out = ("id", "email_key", "created_at")
         self.assertEqual(stored(inserted, *leave_out), stored(saved, *leave_out))
         self.assertEqual(stored(inserted)["referral"], "1234")
+
+
+class UpdateRowTests(TestCase):
+    def setUp(self) -> None:
+        statement = statement_create(slug="rows", content=CONTENT)
+        statement_open(statement=statement, public=True)
+        self.rows = [
+            signature_create(
+                statement=statement,
+                data={**PERSON, "email": f"u{n}@example.org"},  # type: ignore[arg-type]
+            ).signature
+            for n in range(3)
+        ]
+
+    def test_it_stores_what_queryset_update_stores(self) -> None:
+        from django.utils import timezone
+        from django.utils.translation import gettext_lazy
+
+        from undersigned.signatures.models import EmailOwed
+
+        by_orm, ours, untouched = self.rows
+        when = timezone.now()
+        values = {
+            "email_owed": EmailOwed.NONE,  # a choice (a str subclass)
+            "emailed_at": when,
+            "referral": 1234,  # a number in a text column
+            "name": gettext_lazy("Name"),  # a lazy string, which only the field can prepare
+        }
+        Signature.objects.filter(pk=by_orm.pk, email_owed=EmailOwed.CONFIRM).update(**values)
+        changed = update_row(
+            Signature, ours.pk, where={"email_owed": EmailOwed.CONFIRM}, values=values
+        )
+        self.assertEqual(changed, 1)
+        leave_out = ("id", "email", "email_key", "nonce", "created_at")
+        self.assertEqual(stored(ours, *leave_out), stored(by_orm, *leave_out))
+        self.assertEqual(stored(ours)["emailed_at"], when)
+        self.assertEqual(stored(ours)["referral"], "1234")
+        self.assertEqual(stored(untouched)["email_owed"], EmailOwed.CONFIRM)
+        self.assertIsNone(stored(untouched)["emailed_at"])
+
+    def test_it_changes_nothing_where_the_row_no_longer_matches(self) -> None:
+        from undersigned.signatures.models import EmailOwed
+
+        row = self.rows[0]
+        before = stored(row)
+        changed = update_row(
+            Signature, row.pk, where={"email_owed": EmailOwed.REPEAT}, values={"name": "X"}
+        )
+        self.assertEqual(changed, 0)
+        self.assertEqual(stored(row), before)
+        self.assertEqual(update_row(Signature, 10**9, where={}, values={"name": "X"}), 0)
+
+    def test_only_columns_can_be_named(self) -> None:
+        with self.assertRaises(ValueError):
+            update_row(Signature, self.rows[0].pk, where={}, values={"networks": []})

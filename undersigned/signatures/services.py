@@ -27,7 +27,7 @@ from undersigned.lib.emails import email_key
 from undersigned.lib.gather import Gather
 from undersigned.lib.groupcommit import GroupCommit, Slot
 from undersigned.lib.http import ip_hash as hash_ip
-from undersigned.lib.rows import enqueue_in_database, insert_rows, new_instance
+from undersigned.lib.rows import enqueue_in_database, insert_rows, new_instance, update_row
 from undersigned.lib.text import clean_line, search_key, sort_key
 from undersigned.moderation.models import BatchKind, InvalidationBatch
 from undersigned.signatures.models import (
@@ -793,8 +793,11 @@ def signatures_apply_moderation_policy(*, statement: Statement, kind: str) -> in
 def signature_mark_emailed(*, signature_id: int, owed: str) -> bool:
     """Clear what was owed once the email is out; false if something else changed it meanwhile."""
     return bool(
-        Signature.objects.filter(pk=signature_id, email_owed=owed).update(
-            email_owed=EmailOwed.NONE, emailed_at=timezone.now()
+        update_row(
+            Signature,
+            signature_id,
+            where={"email_owed": owed},
+            values={"email_owed": EmailOwed.NONE, "emailed_at": timezone.now()},
         )
     )
 
