@@ -3,10 +3,12 @@ job as django-tasks-db's enqueue stores it (the worker then runs it)."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+from django.db import connection, connections, transaction
 from django.forms.models import model_to_dict
-from django.test import TestCase, override_settings
+from django.test import TestCase, TransactionTestCase, override_settings
 from django_tasks_db.models import DBTaskResult
 
 from tests.base import CONTENT, PERSON
@@ -165,3 +167,59 @@ class UpdateRowTests(TestCase):
     def test_only_columns_can_be_named(self) -> None:
         with self.assertRaises(ValueError):
             update_row(Signature, self.rows[0].pk, where={}, values={"networks": []})
+
+
+class NotDurableUpdateTests(TransactionTestCase):
+    """update_row(durable=False): its own transaction with synchronous_commit off, on
+    PostgreSQL only, and never inside another transaction."""
+
+    def setUp(self) -> None:
+        statement = statement_create(slug="rows", content=CONTENT)
+        statement_open(statement=statement, public=True)
+        self.row = signature_create(statement=statement, data=dict(PERSON)).signature  # type: ignore[arg-type]
+
+    def update(self, name: str) -> list[tuple[str, bool]]:
+        """Run update_row(durable=False); the statements it sent, each with whether it was
+        sent inside a transaction."""
+        sent: list[tuple[str, bool]] = []
+
+        def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            sent.append((sql, connection.in_atomic_block))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            changed = update_row(
+                Signature, self.row.pk, where={}, values={"name": name}, durable=False
+            )
+        self.assertEqual(changed, 1)
+        return sent
+
+    def test_on_postgresql_its_commit_alone_does_not_wait_for_the_disk(self) -> None:
+        sent = self.update("Changed")
+        if connection.vendor != "postgresql":
+            self.assertEqual(len(sent), 1)
+            self.assertFalse(any("synchronous_commit" in sql for sql, _ in sent))
+        else:
+            self.assertEqual(sent[0], ("SET LOCAL synchronous_commit TO off", True))
+            self.assertTrue(sent[1][0].startswith("UPDATE") and sent[1][1])
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                self.assertEqual(cursor.fetchone(), ("on",))
+        # Committed: another connection (another thread's) reads it.
+        read: list[str] = []
+        thread = threading.Thread(
+            target=lambda: (
+                read.append(Signature.objects.get(pk=self.row.pk).name),
+                connections.close_all(),
+            )
+        )
+        thread.start()
+        thread.join()
+        self.assertEqual(read, ["Changed"])
+
+    def test_inside_a_transaction_it_is_part_of_it(self) -> None:
+        with transaction.atomic():
+            sent = self.update("Undone")
+            transaction.set_rollback(True)
+        self.assertFalse(any("synchronous_commit" in sql for sql, _ in sent))
+        self.assertEqual(Signature.objects.get(pk=self.row.pk).name, PERSON["name"])
