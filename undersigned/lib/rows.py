@@ -172,8 +172,9 @@ def update_row(
     durable: bool = True,
 ) -> int:
     """`model.objects.filter(pk=pk, **where).update(**values)` for plain values of concrete
-    fields (no lookups, no expressions), in a statement made once per process: the ORM's
-    filter and compiler were a fifth of the email worker's CPU per email (notes on #8).
+    fields (no lookups, no expressions), in a statement made once per process: without the
+    ORM's filter and compiler, the email worker's CPU per email fell from 1.44 to 1.20 ms
+    (in process; notes on #8).
     Returns the number of rows changed, 0 or 1. Each value is prepared by its field as
     `update()` prepares it; no signals are sent, as `update()` sends none.
 
