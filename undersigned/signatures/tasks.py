@@ -32,8 +32,9 @@ def _link_paths(
 ) -> tuple[tuple[str, str], tuple[str, str], str]:
     """The confirm and withdraw paths of a statement in a language, as the parts before and
     after the token, and the statement's own path (`prefix`, the script prefix reverse()
-    starts them with, is part of the key). reverse() three times an email was a seventh of
-    the email worker's CPU (notes on #8); the token is all that differs."""
+    starts them with, is part of the key). Three reverse() calls an email took 0.23 of the
+    1.75 CPU ms the worker spent on it; with the paths kept, the links take 0.11, most of
+    it the two signed tokens (notes on #8)."""
     with translation.override(language):
         confirm = reverse("signatures:confirm", kwargs={"slug": slug, "token": _SLOT})
         withdraw = reverse("signatures:withdraw", kwargs={"slug": slug, "token": _SLOT})
