@@ -4,7 +4,7 @@ machine (process CPU time moves far less with other load than wrk's rates do).
 
     .venv/bin/python bench/profile_signon.py [--n 2000] [--threads 1] [--profile] [what ...]
 
-`what` is any of ping, count, page, sign_api (default: all). With --threads N, N threads
+`what` is any of ping, count, page, sign_api, sign_form (default: all). With --threads N, N threads
 share the requests, as a server process's request threads do, so sign-ons commit in
 batches. Uses a fresh SQLite database in a temporary data folder unless DATABASE_URL is
 set (then a database named undersigned_profile, dropped and made again). Prints CPU ms per
@@ -27,6 +27,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlencode
 
 os.environ.setdefault("UNDERSIGNED_DATA_DIR", tempfile.mkdtemp(prefix="undersigned-profile-"))
 os.environ.setdefault("RATE_LIMITS", "off")
@@ -42,8 +43,11 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import connection  # noqa: E402
+
+from undersigned.signatures.screening import _started_token  # noqa: E402
 
 SLUG = "profile"
 
@@ -65,8 +69,16 @@ def setup_database() -> None:
 class Call:
     """One WSGI call, built once, replayed with a counter in the body."""
 
-    def __init__(self, method: str, path: str, body: str = "", ctype: str = "") -> None:
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        body: str = "",
+        ctype: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.method, self.path, self.body, self.ctype = method, path, body, ctype
+        self.headers = headers or {}
         self.app = get_wsgi_application()
         self.cookies = ""
 
@@ -87,6 +99,7 @@ class Call:
             "CONTENT_LENGTH": str(len(body)),
             "CONTENT_TYPE": self.ctype,
             "HTTP_COOKIE": self.cookies,
+            **self.headers,
         }
         status: list[str] = []
         result = self.app(environ, lambda s, h, *a: status.append(s))
@@ -108,6 +121,26 @@ def calls() -> dict[str, tuple[Call, set[int]]]:
         "sign_api": (
             Call("POST", f"/api/v1/statements/{SLUG}/signatures", api_body, "application/json"),
             {202},
+        ),
+        # As bench/lua/sign_form.lua sends it: from the statement page, with its start time
+        # handed out an hour before (a real one, so the screening takes the form's usual path).
+        "sign_form": (
+            Call(
+                "POST",
+                f"/s/{SLUG}/sign/",
+                urlencode(
+                    {
+                        "ind-started": _started_token(int(time.time()) - 3600, settings.SECRET_KEY),
+                        "ind-kind": "individual",
+                        "ind-name": "Profile Signer {i}",
+                        "ind-email": "f-{i}@bench.example.org",
+                    },
+                    safe="{}",
+                ),
+                "application/x-www-form-urlencoded",
+                {"HTTP_SEC_FETCH_SITE": "same-origin", "HTTP_ORIGIN": "http://127.0.0.1:8000"},
+            ),
+            {302},
         ),
     }
 
