@@ -170,8 +170,8 @@ class UpdateRowTests(TestCase):
 
 
 class NotDurableUpdateTests(TransactionTestCase):
-    """update_row(durable=False): its own transaction with synchronous_commit off, on
-    PostgreSQL only, and never inside another transaction."""
+    """update_row(durable=False): one statement, its own transaction with synchronous_commit
+    off, on PostgreSQL only, and never inside another transaction."""
 
     def setUp(self) -> None:
         statement = statement_create(slug="rows", content=CONTENT)
@@ -179,12 +179,13 @@ class NotDurableUpdateTests(TransactionTestCase):
         self.row = signature_create(statement=statement, data=dict(PERSON)).signature  # type: ignore[arg-type]
 
     def update(self, name: str) -> list[tuple[str, bool]]:
-        """Run update_row(durable=False); the statements it sent, each with whether it was
-        sent inside a transaction."""
+        """Run update_row(durable=False); the statements it sent, each with whether the
+        connection was in autocommit mode (each statement its own transaction)."""
         sent: list[tuple[str, bool]] = []
 
         def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-            sent.append((sql, connection.in_atomic_block))
+            sent.append((sql, connection.get_autocommit()))
+            self.params = params
             return execute(sql, params, many, context)
 
         with connection.execute_wrapper(record):
@@ -196,13 +197,23 @@ class NotDurableUpdateTests(TransactionTestCase):
 
     def test_on_postgresql_its_commit_alone_does_not_wait_for_the_disk(self) -> None:
         sent = self.update("Changed")
+        self.assertEqual(len(sent), 1)
+        sql, autocommit = sent[0]
+        self.assertTrue(sql.startswith("UPDATE"))
         if connection.vendor != "postgresql":
-            self.assertEqual(len(sent), 1)
-            self.assertFalse(any("synchronous_commit" in sql for sql, _ in sent))
+            self.assertNotIn("synchronous_commit", sql)
         else:
-            self.assertEqual(sent[0], ("SET LOCAL synchronous_commit TO off", True))
-            self.assertTrue(sent[1][0].startswith("UPDATE") and sent[1][1])
+            # One statement, its own transaction, which it sets to commit without waiting.
+            self.assertTrue(autocommit)
+            self.assertIn("set_config('synchronous_commit', 'off', true)", sql)
             with connection.cursor() as cursor:
+                # The same statement again, asked what the setting is while it runs (then,
+                # its commit reads it)...
+                cursor.execute(
+                    sql + " RETURNING current_setting('synchronous_commit')", self.params
+                )
+                self.assertEqual(cursor.fetchall(), [("off",)])
+                # ...and no longer once its transaction is over.
                 cursor.execute("SHOW synchronous_commit")
                 self.assertEqual(cursor.fetchone(), ("on",))
         # Committed: another connection (another thread's) reads it.
