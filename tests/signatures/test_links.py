@@ -11,7 +11,7 @@ from django.utils import translation
 from tests.base import CONTENT, PERSON
 from undersigned.lib.tokens import read_token
 from undersigned.signatures.services import signature_create
-from undersigned.signatures.tasks import _SLOT, signature_links
+from undersigned.signatures.tasks import _SLOT, _owed, signature_links
 from undersigned.statements.services import statement_create, statement_open
 
 
@@ -49,3 +49,31 @@ class SignatureLinksTests(TestCase):
                         statement_path = reverse("statements:detail", kwargs={"slug": slug})
                     self.assertEqual(links["statement_url"], settings.BASE_URL + statement_path)
                     self.assertEqual(path.startswith("/ko/"), language == "ko")
+
+
+class OwedTests(TestCase):
+    def test_a_job_reads_each_statement_s_text_once(self) -> None:
+        statements = []
+        for slug, title in (("owed-a", "First"), ("owed-b", "Second")):
+            content = {lang: {**text, "title": f"{title} {lang}"} for lang, text in CONTENT.items()}
+            statement = statement_create(slug=slug, content=content)
+            statement_open(statement=statement, public=True)
+            statements.append(statement)
+        ids = [
+            signature_create(
+                statement=statements[n % 2],
+                data={**PERSON, "email": f"owed-{n}@example.org"},  # type: ignore[arg-type]
+            ).signature.pk
+            for n in range(6)
+        ]
+        # The sign-ons with their statements, then the statements' texts: two queries
+        # whatever the number of sign-ons.
+        with self.assertNumQueries(2):
+            owed = _owed(ids)
+        self.assertEqual([s.pk for s in owed], sorted(ids))
+        for n, signature in enumerate(owed):
+            version = signature.statement.current_version
+            self.assertEqual(signature.statement.title("en"), ("First en", "Second en")[n % 2])
+            # One object for each statement's text, shared by its sign-ons.
+            self.assertIs(version, owed[n % 2].statement.current_version)
+        self.assertIsNot(owed[0].statement.current_version, owed[1].statement.current_version)
