@@ -38,6 +38,8 @@ if os.environ.get("DATABASE_URL"):
     )
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The code of the checkout this script is in, not whichever the virtualenv installed.
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import django
 
@@ -101,6 +103,8 @@ class Call:
             "HTTP_COOKIE": self.cookies,
             **self.headers,
         }
+        # A WSGI server's environ starts from the process's environment (granian's does).
+        environ = {**os.environ, **environ}
         status: list[str] = []
         result = self.app(environ, lambda s, h, *a: status.append(s))
         for _chunk in result:
