@@ -132,6 +132,15 @@ class SignFlowTests(BaseTestCase):
         self.assertEqual(message["Content-Language"], "ko")
         self.assertIn("/ko/s/", self.link(message, "confirm"))
 
+    def test_the_form_sends_each_signer_to_the_thanks_page_in_their_language(self) -> None:
+        # Alternating, so a path kept for one language is never handed to the other.
+        for n, language in enumerate(("en", "ko", "en", "ko")):
+            response = self.sign({**PERSON, "email": f"thanks-{n}@example.org"}, language=language)
+            base = "" if language == "en" else f"/{language}"
+            self.assertRedirects(
+                response, f"{base}/s/{self.statement.slug}/thanks/", fetch_redirect_response=False
+            )
+
     def test_recount_matches_the_counters(self) -> None:
         self.sign(PERSON)
         self.sign(ORG)

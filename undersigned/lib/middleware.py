@@ -34,7 +34,8 @@ def _preferred(request: HttpRequest) -> str | None:
 
 
 def _from_header(request: HttpRequest) -> str | None:
-    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+    # META, not request.headers, which would build a mapping of every header for this one.
+    for code, _quality in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
         if code == "*":
             break
         try:

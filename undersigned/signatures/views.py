@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -81,7 +83,14 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         return render_statement(
             request, statement, forms={kind: form}, error=exc.message, status=409
         )
-    return HttpResponseRedirect(reverse("signatures:thanks", kwargs={"slug": slug}))
+    return HttpResponseRedirect(_thanks_path(get_script_prefix(), get_language(), slug))
+
+
+@functools.lru_cache(maxsize=256)
+def _thanks_path(prefix: str, language: str | None, slug: str) -> str:
+    """Where a sign-on through the form goes next, reversed once per script prefix, language
+    (the active one, which reverse() puts in the path) and statement."""
+    return reverse("signatures:thanks", kwargs={"slug": slug})
 
 
 @require_GET
