@@ -68,6 +68,10 @@ def setup_database() -> None:
     seed.cmd_statement(SLUG)
 
 
+# Copied once, as granian copies it once at start (reading os.environ decodes every entry).
+BASE_ENVIRON = dict(os.environ)
+
+
 class Call:
     """One WSGI call, built once, replayed with a counter in the body."""
 
@@ -104,7 +108,7 @@ class Call:
             **self.headers,
         }
         # A WSGI server's environ starts from the process's environment (granian's does).
-        environ = {**os.environ, **environ}
+        environ = {**BASE_ENVIRON, **environ}
         status: list[str] = []
         result = self.app(environ, lambda s, h, *a: status.append(s))
         for _chunk in result:
