@@ -1583,7 +1583,10 @@ def summarise_profile(
                 "(lib/groupcommit), left out of the shares above",
             )
         )
-    functions = [(100 * v / total, k) for k, v in ours.most_common(top)]
+    # Ties by name, so rewriting the report from the same samples gives the same text (the
+    # order in which a stack's functions are first counted changes with each process's hash).
+    ranked = sorted(ours.items(), key=lambda item: (-item[1], item[0]))[:top]
+    functions = [(100 * v / total, k) for k, v in ranked]
     return total, kinds, functions
 
 
