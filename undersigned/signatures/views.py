@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-import functools
-
 from django.conf import settings
 from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import get_script_prefix, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -15,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from undersigned.lib.emails import outbox_messages
 from undersigned.lib.http import client_ip, cross_site
 from undersigned.lib.microcache import keep_copy
+from undersigned.lib.paths import kept_path
 from undersigned.lib.tokens import ExpiredToken, InvalidToken, read_token
 from undersigned.signatures.forms import SignatureForm, clean_referral
 from undersigned.signatures.models import Signature, Source
@@ -83,14 +81,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         return render_statement(
             request, statement, forms={kind: form}, error=exc.message, status=409
         )
-    return HttpResponseRedirect(_thanks_path(get_script_prefix(), get_language(), slug))
-
-
-@functools.lru_cache(maxsize=256)
-def _thanks_path(prefix: str, language: str | None, slug: str) -> str:
-    """Where a sign-on through the form goes next, reversed once per script prefix, language
-    (the active one, which reverse() puts in the path) and statement."""
-    return reverse("signatures:thanks", kwargs={"slug": slug})
+    return HttpResponseRedirect(kept_path("signatures:thanks", slug=slug))
 
 
 @require_GET
