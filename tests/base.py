@@ -113,14 +113,15 @@ class MailTestMixin:
 
     def run_worker(self) -> int:
         """Run the queued email jobs with the queue's own worker code; returns how many ran."""
+        # Sign-on emails are queued on commit, and Redis is told of every job on commit; a
+        # TestCase never commits, so run those now (in a live-server test the server's
+        # thread commits and this list is empty).
+        callbacks, connection.run_on_commit = connection.run_on_commit, []
+        for _sids, callback, _robust in callbacks:
+            callback()
+        # Sign-on emails wait up to 50 ms to share a job (services._email_jobs).
+        services._email_jobs.flush()
         if settings.REDIS_URL:
-            # The Redis queue is told on commit; a TestCase never commits, so run those now
-            # (in a live-server test the server's thread commits and this list is empty).
-            callbacks, connection.run_on_commit = connection.run_on_commit, []
-            for _sids, callback, _robust in callbacks:
-                callback()
-            # Sign-on emails wait up to 50 ms to share a job (services._email_jobs).
-            services._email_jobs.flush()
             return run_rq_worker()
         worker = Worker(
             queue_names=["default"],

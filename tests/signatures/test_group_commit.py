@@ -1,7 +1,6 @@
 """Sign-ons from many request threads at once, written a batch per transaction
 (signatures.services._sign_ons): every one stored with its networks, one email job per
-batch (per 50 ms on Redis), a repeat inside a batch handled alone, and every signer
-emailed once."""
+50 ms, a repeat inside a batch handled alone, and every signer emailed once."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ import django_rq
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
-from django.test import TransactionTestCase
+from django.test import TransactionTestCase, override_settings
 
 from tests.base import CONTENT, ORG, PERSON
 from tests.signatures.test_concurrency import run_at_once
@@ -23,6 +22,8 @@ from undersigned.signatures import services
 from undersigned.signatures.models import EmailOwed, Network, Signature
 from undersigned.signatures.services import signature_create
 from undersigned.statements.services import statement_create, statement_open
+
+DB_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
 def queued_email_batches() -> list[list[int]]:
@@ -93,13 +94,9 @@ class GroupCommitSignOnTests(TransactionTestCase):
         self.assertEqual(stored.filter(kind="organization", networks=None).count(), 0)
         services._email_jobs.flush()
         batches = queued_email_batches()
-        if settings.REDIS_URL:
-            # Told after each commit, gathered per 50 ms: one job, or two if the window
-            # closed between the batches' commits.
-            self.assertIn(sorted(len(b) for b in batches), ([12], [1, 11]))
-        else:
-            # In each batch's own transaction.
-            self.assertEqual(sorted(len(b) for b in batches), [1, 11])
+        # Queued after each commit, gathered per 50 ms: one job, or two if the window closed
+        # between the batches' commits.
+        self.assertIn(sorted(len(b) for b in batches), ([12], [1, 11]))
         self.assertEqual(
             sorted(i for b in batches for i in b), sorted(stored.values_list("pk", flat=True))
         )
@@ -153,6 +150,38 @@ class GroupCommitSignOnTests(TransactionTestCase):
             transaction.set_rollback(True)
         self.assertTrue(result.created)
         self.assertFalse(Signature.objects.filter(pk=result.signature.pk).exists())
+
+
+class DatabaseQueueEmailJobTests(TransactionTestCase):
+    """The job the gathering thread writes to the database queue, in its own transaction."""
+
+    def test_a_connection_the_database_dropped_is_replaced_for_the_next_job(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("needs a database server that can drop a connection")
+        from django.db import OperationalError, connections
+        from django_tasks_db.models import DBTaskResult
+
+        with override_settings(TASKS=DB_QUEUE):
+            connection.ensure_connection()
+            pid = connection.connection.info.backend_pid
+            # As a restarted database does: the connection is gone under the thread.
+            other = type(connections["default"])(connection.settings_dict)
+            try:
+                with other.cursor() as cursor:
+                    cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            finally:
+                other.close()
+            with self.assertRaises(OperationalError):
+                services._queue_email_job([1, 2])
+            self.assertIsNone(connection.connection)
+            services._queue_email_job([3])
+            self.assertEqual(
+                [
+                    job["args"][0]
+                    for job in DBTaskResult.objects.values_list("args_kwargs", flat=True)
+                ],
+                [[3]],
+            )
 
 
 class SQLiteWriterTurnTests(TransactionTestCase):

@@ -28,8 +28,8 @@ class WorkerTests(TransactionTestCase):
 
     def lose_queued_jobs(self) -> None:
         """What kill -9 of a worker mid-job, or a Redis restart without persistence, does."""
+        services._email_jobs.flush()  # out of the 50 ms window, into the queue, then lost
         if settings.REDIS_URL:
-            services._email_jobs.flush()  # out of the 50 ms window, into Redis, then lost
             django_rq.get_queue("default").empty()
         else:
             from django_tasks_db.models import DBTaskResult
@@ -62,6 +62,7 @@ class WorkerTests(TransactionTestCase):
         from undersigned.signatures.services import signature_requeue_owed_emails
 
         signature_create(statement=self.statement, data=dict(PERSON))  # type: ignore[arg-type]
+        services._email_jobs.flush()  # the job is in the queue (after the 50 ms window)
         with time_machine.travel(timezone.now() + timedelta(minutes=5)):
             requeued = signature_requeue_owed_emails(older_than=timedelta(minutes=2))
         self.assertEqual(requeued, 0 if not settings.REDIS_URL else 1)

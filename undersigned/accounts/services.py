@@ -34,8 +34,8 @@ def organizer_create(*, email: str, password: str | None, superuser: bool = Fals
 
 
 def enqueue_on_commit(task: Any, *args: Any) -> None:
-    """Queue a job with the sign-on emails' rule (signatures.services._enqueue_email): the
-    database queue writes it in the caller's transaction; Redis is told after the commit."""
+    """Queue a job: the database queue writes it in the caller's transaction; Redis is told
+    after the commit (before, its worker could look for rows that do not exist yet)."""
     if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
         task.enqueue(*args)
     else:

@@ -244,9 +244,8 @@ def _clean_update(content: dict[str, dict[str, str]]) -> dict[str, dict[str, str
 
 
 def _enqueue_update_emails(update_id: int) -> None:
-    """The rule of signatures.services._enqueue_email: the database queue writes the job in
-    the update's own transaction; Redis is told only after the commit, or its worker could
-    look for the update before it exists."""
+    """The database queue writes the job in the update's own transaction; Redis is told only
+    after the commit, or its worker could look for the update before it exists."""
     from undersigned.delivery.tasks import send_update_emails
 
     if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":

@@ -1,7 +1,9 @@
 """Writes to sign-ons: create, confirm, withdraw, moderate, count, recount.
 
-Every function owns its transaction. A sign-on and the job that emails its signer are
-written in one transaction, so an acknowledged sign-on always has its email coming.
+Every function owns its transaction. A sign-on owes its signer an email from the transaction
+that writes it (`email_owed`), so an acknowledged sign-on always has its email coming: the
+job that sends it is queued just after the commit, and the email worker's sweep queues again
+any email a lost job leaves owed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, TypedDict
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -215,30 +217,36 @@ class SignResult:
 
 
 def _enqueue_email(*signature_ids: int) -> None:
-    """Queue one job that emails these sign-ons' signers. The database queue writes it in the
-    sign-ons' own transaction, so both exist or neither does. Another queue (Redis) is only
-    told after the commit, or its worker could look for a sign-on before it exists, and not
-    at once: the ids committed by this process within 50 ms go in one job (_email_jobs),
-    which in a flood sent 1.5-1.9 times the emails a second that a job per batch did and
-    took 9-11% more sign-ons a second through the servers (bench/RESULTS.md). If that job
-    is lost (the process killed inside the window, Redis away), the sweep in the email
-    worker finds the emails still owed and queues them again."""
-    from undersigned.signatures.tasks import send_signature_emails
-
-    ids = list(signature_ids)
-    if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
-        enqueue_in_database(send_signature_emails, ids)
-    else:
-        transaction.on_commit(partial(_email_jobs.add, ids), robust=True)
+    """Queue the emails to these sign-ons' signers, once their transaction has committed
+    (before, a worker could look for a sign-on that does not exist yet), and not at once:
+    the ids this process commits within 50 ms go in one job (_email_jobs). On Redis that
+    sent 1.5-1.9 times the emails a second that a job per batch of sign-ons did, and took
+    9-11% more sign-ons a second through the servers; on the database queue, where the job
+    had been written in each batch's own transaction, 4-9% more on SQLite (notes on #8),
+    and the worker claims a job of dozens where it claimed one of three. If the job is lost
+    (the process killed inside the window, Redis away), the sign-ons still owe their emails
+    (`email_owed`, written with them) and the email worker's sweep queues them again."""
+    transaction.on_commit(partial(_email_jobs.add, list(signature_ids)), robust=True)
 
 
 def _queue_email_job(ids: list[int]) -> None:
     from undersigned.signatures.tasks import send_signature_emails
 
-    send_signature_emails.enqueue(ids)
+    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+        send_signature_emails.enqueue(ids)
+        return
+    try:
+        # A transaction of its own: on SQLite it takes the writers' turn (lib.sqlite).
+        with transaction.atomic():
+            enqueue_in_database(send_signature_emails, ids)
+    except DatabaseError:
+        # This thread outlives requests, which are what close a broken connection (the
+        # database restarted): close it here, so the next job opens a new one.
+        connection.close()
+        raise
 
 
-# Sign-on ids committed by this process's threads, queued on Redis as one job per 50 ms.
+# Sign-on ids committed by this process's threads, queued as one job per 50 ms.
 _email_jobs: Gather[int] = Gather(_queue_email_job, window=0.05, most=100)
 
 
@@ -249,7 +257,8 @@ class _NewSignOn:
 
 
 def _write_sign_ons(slots: list[Slot[_NewSignOn]]) -> None:
-    """Insert new sign-ons, their networks and one email job for them, in one transaction.
+    """Insert new sign-ons and their networks in one transaction; their emails are queued
+    after it commits (_enqueue_email).
 
     A repeat among them (the unique constraint refusing a row), or a row the database
     refuses for its data, rolls the whole transaction back; each is then written alone, so

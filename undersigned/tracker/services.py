@@ -2,8 +2,7 @@
 
 Each function owns its transaction and writes its audit entry in it. An assessment that
 changes a demand's public status queues the email to the signers who asked for updates in
-the same transaction (the database queue) or right after it commits (Redis), by the same
-rule as the sign-on emails.
+the same transaction (the database queue) or right after it commits (Redis).
 """
 
 from __future__ import annotations
@@ -250,9 +249,8 @@ def _link_target(link: LinkData) -> str:
 
 # Assessments ----------------------------------------------------------------------------
 def _enqueue_status_emails(assessment_id: int) -> None:
-    """The rule of signatures.services._enqueue_email: the database queue writes the job in
-    the assessment's own transaction; Redis is told only after the commit, or its worker
-    could look for the assessment before it exists."""
+    """The database queue writes the job in the assessment's own transaction; Redis is told
+    only after the commit, or its worker could look for the assessment before it exists."""
     from undersigned.tracker.tasks import send_demand_status_emails
 
     if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
