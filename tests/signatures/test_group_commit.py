@@ -140,6 +140,28 @@ class GroupCommitSignOnTests(TransactionTestCase):
         self.assertEqual(Signature.objects.filter(statement=self.statement).count(), 5)
         self.assertFalse(Signature.objects.filter(email=self.data(3)["email"]).exists())
 
+    def test_a_batch_without_networks_is_one_statement_on_postgresql(self) -> None:
+        from django.test.utils import CaptureQueriesContext
+
+        def writes(data: Any) -> list[str]:
+            with CaptureQueriesContext(connection) as captured:
+                self.assertTrue(signature_create(statement=self.statement, data=data).created)
+            return [
+                q["sql"].split()[0].upper()
+                for q in captured.captured_queries
+                if not q["sql"].upper().startswith("SELECT")
+            ]
+
+        person, organization = writes(self.data(1)), writes(self.data(3))
+        if connection.vendor == "postgresql":
+            # In autocommit, the INSERT is its own transaction: no BEGIN, no COMMIT.
+            self.assertEqual(person, ["INSERT"])
+        else:
+            self.assertEqual(person, ["BEGIN", "INSERT", "COMMIT"])
+        # A sign-on with networks writes its links in the same transaction as its row.
+        self.assertEqual(organization, ["BEGIN", "INSERT", "INSERT", "COMMIT"])
+        self.assertEqual(Signature.objects.get(email=self.data(3)["email"]).networks.count(), 1)
+
     def test_a_sign_on_inside_a_callers_transaction_is_written_there(self) -> None:
         from django.db import transaction
 

@@ -258,7 +258,8 @@ class _NewSignOn:
 
 def _write_sign_ons(slots: list[Slot[_NewSignOn]]) -> None:
     """Insert new sign-ons and their networks in one transaction; their emails are queued
-    after it commits (_enqueue_email).
+    after it commits (_enqueue_email). Without networks on PostgreSQL, that transaction is
+    the INSERT alone.
 
     A repeat among them (the unique constraint refusing a row), or a row the database
     refuses for its data, rolls the whole transaction back; each is then written alone, so
@@ -266,6 +267,18 @@ def _write_sign_ons(slots: list[Slot[_NewSignOn]]) -> None:
     transaction's first write, so no savepoint is needed for that."""
     signatures = [slot.item.signature for slot in slots]
     try:
+        if (
+            connection.vendor == "postgresql"
+            and not connection.in_atomic_block
+            and not any(slot.item.networks for slot in slots)
+        ):
+            # One statement, sent in autocommit, is its own transaction: one round trip
+            # instead of BEGIN, INSERT and COMMIT (5% more sign-ons a second, notes on #8).
+            # In a caller's transaction the savepoint below keeps a refused row from
+            # aborting it; SQLite's writers take turns only in a transaction (lib.sqlite).
+            insert_rows(signatures)
+            _enqueue_email(*(signature.pk for signature in signatures))
+            return
         with transaction.atomic():
             insert_rows(signatures)
             through = Signature.networks.through
