@@ -4,12 +4,14 @@ is owed and clears it, so a job run twice, or requeued after a crash, does no ha
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django_tasks import task
 
+from undersigned.lib import cpu
 from undersigned.lib.emails import render_email
 from undersigned.lib.paths import kept_path
 from undersigned.lib.tokens import make_token
@@ -79,17 +81,45 @@ def _owed(signature_ids: list[int]) -> list[Signature]:
     )
 
 
+# In a flood, the worker steps aside (lib.cpu): after a job during which other processes kept
+# more than BUSY of the machine's cores busy, it rests REST times as long as the job took (at
+# most LONGEST_REST seconds). So while the servers are busy it sends for a fifth of the time,
+# and at full speed once they are not. Jobs shorter than SHORTEST_MEASURED are not measured
+# (/proc/stat counts hundredths of a second); in a flood, a job holds the sign-ons a server
+# process committed in 50 ms, dozens of emails.
+BUSY, REST, LONGEST_REST, SHORTEST_MEASURED = 0.5, 4.0, 2.0, 0.02
+
+
+def _step_aside(before: cpu.Sample | None) -> float:
+    """Rest if the machine was busy during the job that started at `before`; the rest."""
+    after = cpu.sample()
+    if before is None or after is None:
+        return 0.0
+    took = after.wall - before.wall
+    if took < SHORTEST_MEASURED or cpu.others_busy(before, after) <= BUSY:
+        return 0.0
+    rest = min(took * REST, LONGEST_REST)
+    time.sleep(rest)
+    return rest
+
+
 @task()
 def send_signature_emails(signature_ids: list[int]) -> str:
-    """The emails owed to these signers (a batch of sign-ons stored together), over one
-    connection to the mail server. Each is marked sent as soon as it is out, so a crash
-    halfway sends at most one of them twice."""
+    """The emails owed to these signers (the sign-ons a server process committed within
+    50 ms), over one connection to the mail server. Each is marked sent as soon as it is
+    out, so a crash halfway sends at most one of them twice."""
+    started = cpu.sample()
     signatures = _owed(signature_ids)
     if not signatures:
         return "nothing owed"
     with get_connection() as connection:
         results = [_send(signature, connection) for signature in signatures]
-    return f"{len(results)} of {len(signature_ids)}: " + ", ".join(sorted(set(results)))
+    rest = _step_aside(started)
+    return (
+        f"{len(results)} of {len(signature_ids)}: "
+        + ", ".join(sorted(set(results)))
+        + (f"; rested {rest:.2f} s, the machine being busy" if rest else "")
+    )
 
 
 @task()
