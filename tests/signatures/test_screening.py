@@ -92,6 +92,22 @@ class FormScreeningTests(BaseTestCase):
         self.client.post(f"/s/{self.statement.slug}/sign/", data)
         self.assertEqual(Signature.objects.get().hold_reason, "no valid form start time")
 
+    def test_a_start_time_older_than_a_week_is_held_though_it_was_good_before(self) -> None:
+        url = f"/s/{self.statement.slug}/sign/"
+        data = self.form_data(PERSON)
+        with time_machine.travel(timezone.now() + timedelta(seconds=20)):
+            self.client.post(url, data)
+        # The same start time (checked once and kept), sent again eight days on.
+        later = {**self.form_data({**PERSON, "email": "later@example.org"})}
+        later["ind-started"] = data["ind-started"]
+        with time_machine.travel(timezone.now() + timedelta(days=8)):
+            self.client.post(url, later)
+        self.assertEqual(Signature.objects.get(email=PERSON["email"]).hold_reason, "")
+        self.assertEqual(
+            Signature.objects.get(email="later@example.org").hold_reason,
+            "no valid form start time",
+        )
+
     def test_the_statement_page_hands_out_a_fresh_start_time_each_time(self) -> None:
         first = self.client.get(f"/s/{self.statement.slug}/").content.decode()
         # A second later, once this process's finished copy of the page has expired

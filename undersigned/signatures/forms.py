@@ -76,6 +76,11 @@ class _CountryOptions(BaseChoiceIterator):
         yield from countries
 
 
+# The widgets that read a field's value as `data.get(name)` (text, hidden, select; not a
+# checkbox or a multiple choice, which answer otherwise for a field not sent).
+_PLAIN_VALUE = forms.Widget.value_from_datadict
+
+
 class _SharedFields(dict):  # type: ignore[type-arg]
     """The form's declared fields, which Form.__init__ copies shallowly instead of deeply."""
 
@@ -234,8 +239,17 @@ class SignatureForm(forms.Form):
         # Validation only: each field is cleaned as Django's own loop cleans it (its widget's
         # value, Field.clean, then clean_<name>), without making the bound fields (label, id,
         # initial value) that only rendering reads: about a tenth of a JSON sign-on's CPU.
+        data = self.data
         for name, field in self.fields.items():
-            value = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            key = self.add_prefix(name)
+            widget = field.widget
+            if key not in data and type(widget).value_from_datadict is _PLAIN_VALUE:
+                # What the plain widget answers for a field not sent, without asking a
+                # QueryDict, which raises and catches an exception to say so: 14 of them in
+                # a form sign-on, about 2% of its CPU.
+                value = None
+            else:
+                value = widget.value_from_datadict(data, self.files, key)
             try:
                 self.cleaned_data[name] = field.clean(value)
                 clean = getattr(self, f"clean_{name}", None)
