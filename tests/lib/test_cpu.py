@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,7 +83,13 @@ class CpuTests(TestCase):
 
     def test_without_proc_stat_nothing_steps_aside(self) -> None:
         stat = cpu._STAT
-        cpu._STAT = "/nonexistent/stat"
         self.addCleanup(setattr, cpu, "_STAT", stat)
+        cpu._STAT = "/nonexistent/stat"
         self.assertIsNone(cpu.sample())
         self.assertEqual(tasks._step_aside(None), 0.0)
+        # A file that is not Linux's /proc/stat (a sandbox's stand-in) reads as none either.
+        with tempfile.NamedTemporaryFile("w", suffix="stat") as odd:
+            odd.write("cpu 12 34\n")
+            odd.flush()
+            cpu._STAT = odd.name
+            self.assertIsNone(cpu.sample())

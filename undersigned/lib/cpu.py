@@ -36,16 +36,16 @@ class Sample:
 
 
 def sample() -> Sample | None:
-    """Now, or None where /proc/stat cannot be read (not Linux, a sandbox)."""
+    """Now, or None where /proc/stat cannot be read or is not as Linux writes it."""
     try:
         with open(_STAT, "rb") as stat:
             fields = stat.readline().split()
-    except OSError:
+        # cpu  user nice system idle iowait irq softirq steal ...: all but idle and iowait
+        # are busy (steal too: the host gave the core to someone else).
+        ticks = [int(value) for value in fields[1:9]]
+        busy = sum(ticks) - ticks[3] - ticks[4]
+    except (OSError, ValueError, IndexError):
         return None
-    # cpu  user nice system idle iowait irq softirq steal ...: all but idle and iowait are
-    # busy (steal too: the host gave the core to someone else).
-    ticks = [int(value) for value in fields[1:9]]
-    busy = sum(ticks) - ticks[3] - ticks[4]
     return Sample(time.monotonic(), busy * _TICK, time.process_time())
 
 
