@@ -70,8 +70,10 @@ def form_suspicion(form: FormTrace, *, min_seconds: int | None = None) -> str:
     if form.honeypot:
         return "filled in the hidden field"
     handed_out = _handed_out(form.started)
-    seconds = time.time() - (handed_out or 0)
-    if handed_out is None or seconds > _STARTED_MAX_AGE:
+    if handed_out is None:
+        return "no valid form start time"
+    seconds = time.time() - handed_out
+    if seconds > _STARTED_MAX_AGE:
         return "no valid form start time"
     if min_seconds is not None and seconds < min_seconds:
         return f"form filled in {seconds:.1f} s"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -266,20 +267,17 @@ def _write_sign_ons(slots: list[Slot[_NewSignOn]]) -> None:
     only that row's slot gets the error and the other signers are stored. The insert is the
     transaction's first write, so no savepoint is needed for that."""
     signatures = [slot.item.signature for slot in slots]
+    # On PostgreSQL, one statement sent in autocommit is its own transaction: one round trip
+    # instead of BEGIN, INSERT and COMMIT (5% more sign-ons a second, notes on #8). In a
+    # caller's transaction the savepoint keeps a refused row from aborting it; SQLite's
+    # writers take turns only in a transaction (lib.sqlite).
+    alone = (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and not any(slot.item.networks for slot in slots)
+    )
     try:
-        if (
-            connection.vendor == "postgresql"
-            and not connection.in_atomic_block
-            and not any(slot.item.networks for slot in slots)
-        ):
-            # One statement, sent in autocommit, is its own transaction: one round trip
-            # instead of BEGIN, INSERT and COMMIT (5% more sign-ons a second, notes on #8).
-            # In a caller's transaction the savepoint below keeps a refused row from
-            # aborting it; SQLite's writers take turns only in a transaction (lib.sqlite).
-            insert_rows(signatures)
-            _enqueue_email(*(signature.pk for signature in signatures))
-            return
-        with transaction.atomic():
+        with nullcontext() if alone else transaction.atomic():
             insert_rows(signatures)
             through = Signature.networks.through
             links = [
