@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from typing import Any
+from unittest import mock
 
 import django_rq
 from django.conf import settings
@@ -174,25 +175,83 @@ class GroupCommitSignOnTests(TransactionTestCase):
         self.assertFalse(Signature.objects.filter(pk=result.signature.pk).exists())
 
 
+def drop_connection_under(thread_connection: Any) -> int:
+    """As a restarted database does: end the server side of this thread's connection.
+    Returns the backend's process id."""
+    from django.db import connections
+
+    thread_connection.ensure_connection()
+    pid = thread_connection.connection.info.backend_pid
+    other = type(connections["default"])(thread_connection.settings_dict)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    return pid
+
+
+class PostgreSQLConnectionCheckTests(TransactionTestCase):
+    """On PostgreSQL a batch's INSERT is its own connection check (services._write_batch)."""
+
+    def setUp(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("needs a database server that can drop a connection")
+        self.statement = statement_create(slug="check", content=CONTENT)
+        statement_open(statement=self.statement, public=True)
+        # A first sign-on fills what the process keeps (the screening lists), as a running
+        # server has: from then on a sign-on's INSERT is its only query.
+        signature_create(statement=self.statement, data={**PERSON, "email": "first@example.org"})  # type: ignore[arg-type]
+        self.stored = Signature.objects.filter(statement=self.statement)
+
+    def test_a_batch_sends_no_health_check_query(self) -> None:
+        self.assertTrue(connection.settings_dict["CONN_HEALTH_CHECKS"])
+        connection.ensure_connection()
+        # What the start of each request does: the next query is to be preceded by a check.
+        connection.close_if_unusable_or_obsolete()
+        self.assertFalse(connection.health_check_done)
+        with mock.patch.object(connection, "is_usable", wraps=connection.is_usable) as check:
+            result = signature_create(statement=self.statement, data={**PERSON})  # type: ignore[arg-type]
+        self.assertTrue(result.created)
+        self.assertEqual(check.call_count, 0)
+
+    def test_a_sign_on_on_a_dropped_connection_is_written_on_a_new_one(self) -> None:
+        pid = drop_connection_under(connection)
+        result = signature_create(statement=self.statement, data={**PERSON})  # type: ignore[arg-type]
+        self.assertTrue(result.created)
+        self.assertNotEqual(connection.connection.info.backend_pid, pid)
+        self.assertEqual(self.stored.filter(email=PERSON["email"]).get().pk, result.signature.pk)
+        self.assertEqual(self.stored.count(), 2)
+
+    def test_a_batch_that_fails_for_another_reason_is_not_written_again(self) -> None:
+        from django.db import OperationalError
+
+        calls = 0
+
+        def failing(slots: list[Any]) -> None:
+            nonlocal calls
+            calls += 1
+            raise OperationalError("canceling statement due to lock timeout")
+
+        with mock.patch.object(services, "_write_sign_ons", failing):
+            with self.assertRaises(OperationalError):
+                signature_create(statement=self.statement, data={**PERSON})  # type: ignore[arg-type]
+        # The connection still answers: the error is the batch's, not a lost connection's.
+        self.assertEqual(calls, 1)
+        self.assertEqual(self.stored.count(), 1)
+
+
 class DatabaseQueueEmailJobTests(TransactionTestCase):
     """The job the gathering thread writes to the database queue, in its own transaction."""
 
     def test_a_connection_the_database_dropped_is_replaced_for_the_next_job(self) -> None:
         if connection.vendor != "postgresql":
             self.skipTest("needs a database server that can drop a connection")
-        from django.db import OperationalError, connections
+        from django.db import OperationalError
         from django_tasks_db.models import DBTaskResult
 
         with override_settings(TASKS=DB_QUEUE):
-            connection.ensure_connection()
-            pid = connection.connection.info.backend_pid
-            # As a restarted database does: the connection is gone under the thread.
-            other = type(connections["default"])(connection.settings_dict)
-            try:
-                with other.cursor() as cursor:
-                    cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-            finally:
-                other.close()
+            drop_connection_under(connection)
             with self.assertRaises(OperationalError):
                 services._queue_email_job([1, 2])
             self.assertIsNone(connection.connection)
