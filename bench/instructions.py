@@ -9,8 +9,10 @@ to the next. For comparing two versions of the request path; it says nothing of 
 sign_api). The database is made once, at full speed (a fresh SQLite database in a temporary
 folder, as profile_signon.py makes it); each request kind then runs in its own process under
 valgrind, which copies it, warms up, and counts only the N measured requests (collection is
-switched on inside the one call to `sorted` that runs them). Needs valgrind (Debian's
-`valgrind` package); about a minute per kind.
+switched on inside the one call to `sorted` that runs them). With DATABASE_URL set, the
+requests run against that PostgreSQL server instead (profile_signon.py's database beside
+it, made again for each kind); only this process's instructions are counted, not the
+database's. Needs valgrind (Debian's `valgrind` package); about a minute per kind.
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 # The C function that wraps the measured requests (and nothing else): the toggle.
 TOGGLE = "builtin_sorted"
+POSTGRES = bool(os.environ.get("DATABASE_URL"))
+
+
+def environment(**extra: str) -> dict[str, str]:
+    env = {**os.environ, **extra}
+    if not POSTGRES:
+        env.pop("DATABASE_URL", None)
+    return env
 
 
 def inner(what: str, n: int, threads: int, template: str) -> None:
@@ -71,9 +81,9 @@ def make_template() -> str:
         f"import sys; sys.argv = [sys.argv[0]]; sys.path.insert(0, {str(BENCH)!r}); "
         "import profile_signon; profile_signon.setup_database()"
     )
-    env = {**os.environ, "UNDERSIGNED_DATA_DIR": folder}
-    env.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-c", code], env=environment(UNDERSIGNED_DATA_DIR=folder), check=True
+    )
     return folder
 
 
@@ -95,9 +105,9 @@ def count(what: str, n: int, threads: int, template: str) -> int:
         "--template",
         template,
     ]
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    env.pop("DATABASE_URL", None)
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        command, env=environment(PYTHONHASHSEED="0"), capture_output=True, text=True
+    )
     found = re.search(r"Collected : (\d+)", result.stderr)
     if result.returncode != 0 or not found:
         raise SystemExit(f"valgrind failed for {what}:\n{result.stdout}\n{result.stderr[-3000:]}")
@@ -118,9 +128,16 @@ def main() -> None:
     if not shutil.which("valgrind"):
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     names = args.what or ["ping", "sign_api"]
+    counted = {}
     template = make_template()
     try:
-        counted = {name: count(name, args.n, args.threads, template) for name in names}
+        for name in names:
+            if POSTGRES and counted:
+                # One database server for every kind: made again, or a kind's sign-ons
+                # would be repeats of the last kind's.
+                shutil.rmtree(template, ignore_errors=True)
+                template = make_template()
+            counted[name] = count(name, args.n, args.threads, template)
     finally:
         shutil.rmtree(template, ignore_errors=True)
     floor = counted.get("ping")
@@ -128,7 +145,7 @@ def main() -> None:
         ratio = f", {total / floor:5.2f} x /ping" if floor else ""
         print(
             f"{name:10} {total / args.n / 1e6:6.3f} M instructions/request{ratio}; "
-            f"sqlite, n={args.n}, {args.threads} thread(s)"
+            f"{'postgresql' if POSTGRES else 'sqlite'}, n={args.n}, {args.threads} thread(s)"
         )
 
 
