@@ -223,6 +223,21 @@ class PostgreSQLConnectionCheckTests(TransactionTestCase):
         self.assertEqual(self.stored.filter(email=PERSON["email"]).get().pk, result.signature.pk)
         self.assertEqual(self.stored.count(), 2)
 
+    def test_a_sign_on_with_networks_on_a_dropped_connection_is_written_on_a_new_one(
+        self,
+    ) -> None:
+        # Its INSERTs run in a transaction: the failed one's rollback closes the connection.
+        network = Network.objects.create(slug="peace", name="Peace Network")
+        drop_connection_under(connection)
+        result = signature_create(
+            statement=self.statement,
+            data={**ORG, "networks": [network]},  # type: ignore[arg-type]
+        )
+        self.assertTrue(result.created)
+        stored = self.stored.get(email=ORG["email"])
+        self.assertEqual(stored.pk, result.signature.pk)
+        self.assertEqual(list(stored.networks.values_list("slug", flat=True)), ["peace"])
+
     def test_a_batch_that_fails_for_another_reason_is_not_written_again(self) -> None:
         from django.db import OperationalError
 

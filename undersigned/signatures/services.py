@@ -326,10 +326,14 @@ def _write_batch(slots: list[Slot[_NewSignOn]]) -> None:
         return
     # Django's attribute (4.1+), reset at the start of each request; django-stubs lacks it.
     connection.health_check_done = True  # type: ignore[attr-defined]
+    connection.ensure_connection()
+    before = connection.connection
     try:
         _write_sign_ons(slots)
     except (OperationalError, InterfaceError):
-        if connection.is_usable():
+        # Lost: the connection fails a check, or Django replaced it already (a transaction's
+        # failed rollback closes it, and leaving the transaction opens a new one).
+        if connection.connection is before and connection.is_usable():
             raise
         connection.close()
         _unsaved([slot.item.signature for slot in slots])
