@@ -9,6 +9,7 @@ import django_rq
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 from django.test import TransactionTestCase
 from django.utils import timezone
 
@@ -68,6 +69,35 @@ class WorkerTests(TransactionTestCase):
         self.assertEqual(requeued, 0 if not settings.REDIS_URL else 1)
         call_command("emailworker", batch=True)
         self.assertEqual(len(self.smtp.messages), 1)
+
+    def test_a_connection_the_database_dropped_costs_no_job(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("needs a database server that can drop a connection")
+        from django_tasks.signals import task_started
+
+        from tests.signatures.test_group_commit import drop_connection_under
+
+        for n in range(2):
+            signature_create(
+                statement=self.statement,
+                data={**PERSON, "email": f"signer{n}@example.org"},  # type: ignore[arg-type]
+            )
+            services._email_jobs.flush()  # two jobs
+        dropped: list[int] = []
+
+        def restart(**kwargs: object) -> None:
+            # As a database restarted while the worker waited for its first job does.
+            if not dropped:
+                dropped.append(drop_connection_under(connection))
+
+        task_started.connect(restart, dispatch_uid="test-restart")
+        self.addCleanup(task_started.disconnect, dispatch_uid="test-restart")
+        call_command("emailworker", batch=True)
+        self.assertEqual(len(dropped), 1)
+        self.assertEqual(
+            sorted(m["To"] for m in self.smtp.messages),
+            ["signer0@example.org", "signer1@example.org"],
+        )
 
 
 class SharedRedisConnectionTests(TransactionTestCase):

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
+from django_tasks.signals import task_finished, task_started
 
 from undersigned.signatures.services import signature_requeue_owed_emails
 
@@ -27,6 +28,15 @@ def sweep(older_than: timedelta) -> int:
         return n
     finally:
         close_old_connections()
+
+
+def fresh_connections(**kwargs: Any) -> None:
+    """Before and after each job, what Django does before and after each request: close a
+    connection that failed or outlived CONN_MAX_AGE, and have the next query check it
+    first (CONN_HEALTH_CHECKS). The Redis queue's worker runs every job in this process
+    (SimpleWorker) and does neither: after a database restart, every later job failed on
+    the closed connection until the worker was restarted."""
+    close_old_connections()
 
 
 RETENTION_EVERY = 24 * 3600  # seconds between two retention passes
@@ -80,6 +90,8 @@ class Command(BaseCommand):
                         next_retention = time.monotonic() + RETENTION_EVERY
 
             threading.Thread(target=loop, name="email-sweep", daemon=True).start()
+        task_started.connect(fresh_connections, dispatch_uid="emailworker-started")
+        task_finished.connect(fresh_connections, dispatch_uid="emailworker-finished")
         if settings.REDIS_URL:
             call_command(
                 "rqworker",
