@@ -70,34 +70,62 @@ class WorkerTests(TransactionTestCase):
         call_command("emailworker", batch=True)
         self.assertEqual(len(self.smtp.messages), 1)
 
-    def test_a_connection_the_database_dropped_costs_no_job(self) -> None:
+    def two_jobs_and_a_restart(self, *, worker_first: bool) -> list[int]:
+        """Two sign-ons, one email job each; the database drops the worker's connection as
+        the first job starts: before the worker's own receiver runs (the database restarted
+        while the worker waited) or after it (the connection lost during the job)."""
         if connection.vendor != "postgresql":
             self.skipTest("needs a database server that can drop a connection")
-        from django_tasks.signals import task_started
+        from django_tasks.signals import task_finished, task_started
 
         from tests.signatures.test_group_commit import drop_connection_under
 
+        # The worker connects its receivers when it starts (emailworker.handle).
+        task_started.disconnect(dispatch_uid="emailworker-started")
+        task_finished.disconnect(dispatch_uid="emailworker-finished")
+        if worker_first:
+            call_command("emailworker", batch=True)  # nothing queued yet: connects them
         for n in range(2):
             signature_create(
                 statement=self.statement,
                 data={**PERSON, "email": f"signer{n}@example.org"},  # type: ignore[arg-type]
             )
-            services._email_jobs.flush()  # two jobs
+            services._email_jobs.flush()  # a job each
         dropped: list[int] = []
 
         def restart(**kwargs: object) -> None:
-            # As a database restarted while the worker waited for its first job does.
             if not dropped:
                 dropped.append(drop_connection_under(connection))
 
-        task_started.connect(restart, dispatch_uid="test-restart")
+        task_started.connect(restart, dispatch_uid="test-restart", weak=False)
         self.addCleanup(task_started.disconnect, dispatch_uid="test-restart")
+        return dropped
+
+    def sent_to(self) -> list[str]:
+        return sorted(m["To"] for m in self.smtp.messages)
+
+    def test_a_database_restart_while_the_worker_waits_costs_no_job(self) -> None:
+        dropped = self.two_jobs_and_a_restart(worker_first=False)
         call_command("emailworker", batch=True)
         self.assertEqual(len(dropped), 1)
+        self.assertEqual(self.sent_to(), ["signer0@example.org", "signer1@example.org"])
+
+    def test_a_connection_lost_during_a_job_costs_that_job_only(self) -> None:
+        dropped = self.two_jobs_and_a_restart(worker_first=True)
+        call_command("emailworker", batch=True)
+        self.assertEqual(len(dropped), 1)
+        # The job that lost its connection may fail (on Redis it does; the database queue's
+        # own check before the job's first query saves it); the next one runs on a new
+        # connection either way.
+        self.assertIn(len(self.smtp.messages), (1, 2))
         self.assertEqual(
-            sorted(m["To"] for m in self.smtp.messages),
-            ["signer0@example.org", "signer1@example.org"],
+            Signature.objects.exclude(email_owed=EmailOwed.NONE).count(),
+            2 - len(self.smtp.messages),
         )
+        # What the failed job owed, the sweep queues again.
+        with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+            call_command("emailworker", batch=True)
+        self.assertEqual(self.sent_to(), ["signer0@example.org", "signer1@example.org"])
 
 
 class SharedRedisConnectionTests(TransactionTestCase):
