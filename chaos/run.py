@@ -213,12 +213,17 @@ class Client:
                 if body is not None or method in {"POST", "PUT", "PATCH"}:
                     self.conn.putheader("Content-Length", str(len(body or b"")))
                 self.conn.endheaders(body)
-        except (BrokenPipeError, ConnectionResetError):
-            # A server may answer a body it will not take (too large) before reading it all,
-            # then close: the answer is waiting to be read, as a browser would read it.
-            if not body or len(body) < 65536:
-                raise
-        response = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            # A server may answer a body it will not take (too large, or chunked: 400 after
+            # the headers) before reading it all, then close: the answer may be waiting to
+            # be read, as a browser would read it. Whether the close comes before the rest
+            # of the body is sent is a race; no answer to read is still no answer.
+            try:
+                response = self.conn.getresponse()
+            except (OSError, http.client.HTTPException):
+                raise exc from None
+        else:
+            response = self.conn.getresponse()
         data = response.read()
         for cookie in response.msg.get_all("Set-Cookie") or []:
             name, _, rest = cookie.partition("=")
