@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django_tasks.signals import task_finished, task_started
 
 from undersigned.signatures.services import signature_requeue_owed_emails
@@ -35,8 +35,11 @@ def fresh_connections(**kwargs: Any) -> None:
     connection that failed or outlived CONN_MAX_AGE, and have the next query check it
     first (CONN_HEALTH_CHECKS). The Redis queue's worker runs every job in this process
     (SimpleWorker) and does neither: after a database restart, every later job failed on
-    the closed connection until the worker was restarted."""
-    close_old_connections()
+    the closed connection until the worker was restarted. A connection inside a
+    transaction (a test's) is left alone, as Django's test client leaves it."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
 
 
 RETENTION_EVERY = 24 * 3600  # seconds between two retention passes
@@ -92,6 +95,14 @@ class Command(BaseCommand):
             threading.Thread(target=loop, name="email-sweep", daemon=True).start()
         task_started.connect(fresh_connections, dispatch_uid="emailworker-started")
         task_finished.connect(fresh_connections, dispatch_uid="emailworker-finished")
+        try:
+            self.run_queue(batch)
+        finally:
+            task_started.disconnect(dispatch_uid="emailworker-started")
+            task_finished.disconnect(dispatch_uid="emailworker-finished")
+
+    @staticmethod
+    def run_queue(batch: bool) -> None:
         if settings.REDIS_URL:
             call_command(
                 "rqworker",
