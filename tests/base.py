@@ -12,7 +12,7 @@ import django_rq
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
-from django.db import connection
+from django.db import connection, connections
 from django.test import TestCase, override_settings
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -70,6 +70,20 @@ PERSON = {
 }
 
 LINK = re.compile(r"https?://\S+/(confirm|withdraw)/(\S+?)/")
+
+
+def drop_connection_under(thread_connection: Any) -> int:
+    """As a restarted database does: end the server side of this thread's connection.
+    Returns the backend's process id."""
+    thread_connection.ensure_connection()
+    pid = thread_connection.connection.info.backend_pid
+    other = type(connections["default"])(thread_connection.settings_dict)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    return pid
 
 
 def run_rq_worker() -> int:

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import TransactionTestCase
 from django.utils import timezone
 
-from tests.base import CONTENT, PERSON
+from tests.base import CONTENT, PERSON, drop_connection_under
 from tests.smtp import smtp_for_test
 from undersigned.signatures import services
 from undersigned.signatures.models import EmailOwed, Signature
@@ -87,8 +87,6 @@ class WorkerTests(TransactionTestCase):
     def test_a_database_restart_while_the_worker_waits_costs_no_job(self) -> None:
         from django_tasks.signals import task_started
 
-        from tests.signatures.test_group_commit import drop_connection_under
-
         self.two_jobs()
         dropped: list[int] = []
 
@@ -107,7 +105,6 @@ class WorkerTests(TransactionTestCase):
     def test_a_connection_lost_during_a_job_costs_that_job_only(self) -> None:
         from unittest import mock
 
-        from tests.signatures.test_group_commit import drop_connection_under
         from undersigned.signatures import tasks
 
         if connection.vendor != "postgresql":
